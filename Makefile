@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each bootstraps .venv from python3.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Pin another Django for a matrix leg, e.g. make test VENV=.venv-dj61 PYTHON=python3.12 DJANGO="Django~=6.1.0"
+DJANGO ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test lint bench wheel-check clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,lint,example]" $(if $(DJANGO),"$(DJANGO)")
+	touch $@
+
+demo: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+wheel-check: venv
+	$(BIN)/python -m build --wheel --outdir dist/ .
+	$(BIN)/python tools/check_wheel.py dist/
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info demo.sqlite3

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IiniitAuthConfig(AppConfig):
+    name = "iiniit_auth"
+    verbose_name = _("API credentials")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from iiniit_auth import checks  # noqa: F401  (registers the system checks)

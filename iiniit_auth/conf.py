@@ -1,0 +1,159 @@
+"""Settings for iiniit_auth: one dict in the project's settings, every default here.
+
+A project writes ``IINIIT_AUTH = {...}`` in its settings; code asks ``auth_settings().NAME``
+when it needs a value. The object is built once, validated, and rebuilt when a test overrides
+``IINIIT_AUTH`` (``setting_changed``), so nothing reads a setting at import time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTING_NAME = "IINIIT_AUTH"
+
+#: Every setting and its default, in one place (STYLE.md rule 1). docs/settings.md lists them.
+DEFAULTS: dict[str, Any] = {
+    # The one scope registry: {"name": "description"}; API keys and OAuth tokens share it.
+    "SCOPES": {},
+    # The type prefix of every key, so secret scanners can recognise a leaked one.
+    "KEY_PREFIX": "iik",
+    # When set, digests are HMAC-SHA-256 with this pepper instead of plain SHA-256.
+    "PEPPER": None,
+    # The lifetime of a new key when the caller gives no expiry; None: keys never expire.
+    "DEFAULT_KEY_LIFETIME": timedelta(days=365),
+    # The auth-scheme of the Authorization header: "Authorization: ApiKey <key>".
+    "HEADER_SCHEME": "ApiKey",
+    # Accept "?api_key=<key>". URLs get logged (RFC 6750 section 2.3): see docs/security.md.
+    "ALLOW_QUERY_PARAM": True,
+    "QUERY_PARAM_NAME": "api_key",
+    # At most one UPDATE of last_used_at per key per this many seconds.
+    "LAST_USED_UPDATE_INTERVAL": 60,
+    # The realm given in WWW-Authenticate challenges.
+    "REALM": "api",
+}
+
+_SCOPE_NAME = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 section 3.3 scope-token
+_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+_TOKEN = re.compile(r"^[!#$%&'*+.^`|~0-9A-Za-z-]+$")  # RFC 9110 section 5.6.2 token
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The validated settings. Build it with :func:`auth_settings`, never directly."""
+
+    SCOPES: Mapping[str, str]
+    KEY_PREFIX: str
+    PEPPER: bytes | None
+    DEFAULT_KEY_LIFETIME: timedelta | None
+    HEADER_SCHEME: str
+    ALLOW_QUERY_PARAM: bool
+    QUERY_PARAM_NAME: str
+    LAST_USED_UPDATE_INTERVAL: timedelta
+    REALM: str
+
+
+def _fail(name: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{SETTING_NAME}[{name!r}] {problem}")
+
+
+def _scopes(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise _fail("SCOPES", "must be a dict of scope name to description.")
+    for name, description in value.items():
+        if not isinstance(name, str) or not _SCOPE_NAME.match(name):
+            raise _fail(
+                "SCOPES",
+                f"has the invalid scope name {name!r}: use printable ASCII without spaces, "
+                'double quotes or backslashes (RFC 6749 section 3.3), e.g. "orders:read".',
+            )
+        if not isinstance(description, str):
+            raise _fail("SCOPES", f"gives scope {name!r} a description that is not a string.")
+    return dict(value)
+
+
+def _pepper(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes) or len(value) < 32:
+        raise _fail("PEPPER", "must be None or a secret of at least 32 bytes (str or bytes).")
+    return value
+
+
+def _lifetime(value: Any) -> timedelta | None:
+    if value is None:
+        return None
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise _fail("DEFAULT_KEY_LIFETIME", "must be None or a positive datetime.timedelta.")
+    return value
+
+
+def _build(user: Mapping[str, Any]) -> AuthSettings:
+    unknown = sorted(set(user) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{SETTING_NAME} has unknown settings: {', '.join(unknown)}. "
+            f"Known: {', '.join(sorted(DEFAULTS))}."
+        )
+    raw = {**DEFAULTS, **user}
+    prefix = raw["KEY_PREFIX"]
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+        raise _fail(
+            "KEY_PREFIX", "must be 2-16 lowercase letters and digits, starting with a letter."
+        )
+    scheme = raw["HEADER_SCHEME"]
+    if not isinstance(scheme, str) or not _TOKEN.match(scheme) or scheme.lower() == "bearer":
+        raise _fail("HEADER_SCHEME", "must be an RFC 9110 token other than Bearer, e.g. ApiKey.")
+    param = raw["QUERY_PARAM_NAME"]
+    if not isinstance(param, str) or not re.match(r"^[A-Za-z0-9_.-]+$", param):
+        raise _fail("QUERY_PARAM_NAME", "must be a non-empty name of letters, digits, _ . -.")
+    interval = raw["LAST_USED_UPDATE_INTERVAL"]
+    if isinstance(interval, timedelta):
+        interval = interval.total_seconds()
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
+        raise _fail("LAST_USED_UPDATE_INTERVAL", "must be a number of seconds >= 0.")
+    if not isinstance(raw["ALLOW_QUERY_PARAM"], bool):
+        raise _fail("ALLOW_QUERY_PARAM", "must be True or False.")
+    realm = raw["REALM"]
+    if not isinstance(realm, str) or '"' in realm or "\\" in realm:
+        raise _fail("REALM", "must be a string without double quotes or backslashes.")
+    return AuthSettings(
+        SCOPES=_scopes(raw["SCOPES"]),
+        KEY_PREFIX=prefix,
+        PEPPER=_pepper(raw["PEPPER"]),
+        DEFAULT_KEY_LIFETIME=_lifetime(raw["DEFAULT_KEY_LIFETIME"]),
+        HEADER_SCHEME=scheme,
+        ALLOW_QUERY_PARAM=raw["ALLOW_QUERY_PARAM"],
+        QUERY_PARAM_NAME=param,
+        LAST_USED_UPDATE_INTERVAL=timedelta(seconds=interval),
+        REALM=realm,
+    )
+
+
+@cache
+def auth_settings() -> AuthSettings:
+    """Return the validated settings, built on first use.
+
+    Raises ``ImproperlyConfigured`` naming the setting when a value is invalid.
+    """
+    user = getattr(settings, SETTING_NAME, {})
+    if not isinstance(user, Mapping):
+        raise ImproperlyConfigured(f"{SETTING_NAME} must be a dict.")
+    return _build(user)
+
+
+@receiver(setting_changed)
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        auth_settings.cache_clear()

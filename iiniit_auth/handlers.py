@@ -1,0 +1,45 @@
+"""The DRF exception handler that completes RFC 6750 answers.
+
+DRF puts ``WWW-Authenticate`` only on 401s. RFC 6750 section 3.1 wants a 403 for a valid
+credential lacking a scope to say so in the header too: ``error="insufficient_scope"`` and
+``scope="…"``. Set ``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "iiniit_auth.handlers.exception_handler"``
+(or call :func:`add_insufficient_scope` from a handler of your own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from iiniit_auth.authentication import ChallengeMixin, challenge
+from iiniit_auth.permissions import INSUFFICIENT_SCOPE, insufficient_scope_body
+
+
+def add_insufficient_scope(
+    response: Response | None, exc: Exception, context: dict[str, Any]
+) -> Response | None:
+    """Give a 403 for missing scopes its RFC 6750 challenge and body; leave others alone."""
+    request = context.get("request")
+    refusal = getattr(request, INSUFFICIENT_SCOPE, None)
+    if response is None or refusal is None or not isinstance(exc, exceptions.PermissionDenied):
+        return response
+    required, missing = refusal
+    body = insufficient_scope_body(missing)
+    authenticator = getattr(request, "successful_authenticator", None)
+    scheme = authenticator.scheme() if isinstance(authenticator, ChallengeMixin) else "Bearer"
+    response["WWW-Authenticate"] = challenge(
+        scheme,
+        error="insufficient_scope",
+        error_description=body["detail"],
+        scope=" ".join(required),
+    )
+    response.data = body
+    return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the ``insufficient_scope`` challenge on 403s for missing scopes."""
+    return add_insufficient_scope(drf_exception_handler(exc, context), exc, context)

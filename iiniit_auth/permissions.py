@@ -1,0 +1,98 @@
+"""DRF permissions: one scope check for every credential kind.
+
+A view declares ``required_scopes = ["orders:read"]`` (django-oauth-toolkit's attribute name)
+or a per-method mapping ``{"GET": ["orders:read"], "POST": ["orders:write"]}``; ``HasScopes``
+checks it against ``request.auth``, an API key or an OAuth 2.0 token alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from iiniit_auth import scopes
+from iiniit_auth.credentials import scopes_of
+
+#: The request attribute that carries ``(required, missing)`` scopes of a refusal to the
+#: exception handler, which turns it into RFC 6750's ``insufficient_scope`` challenge.
+INSUFFICIENT_SCOPE = "_iiniit_insufficient_scope"
+
+
+def required_scopes(view: Any, request: Request) -> frozenset[str] | None:
+    """Return the scopes ``view`` requires for ``request.method``.
+
+    Returns None when the view does not implement the method (DRF then answers 405) or the
+    method is OPTIONS and unmapped (DRF's metadata). Raises ``ImproperlyConfigured`` when the
+    view declares nothing, maps no scopes for a method it implements, or names a scope that is
+    not in the registry: a typo there would otherwise lock everybody out, or nobody.
+    """
+    declared = getattr(view, "required_scopes", None)
+    if declared is None:
+        raise ImproperlyConfigured(
+            f"{type(view).__name__} uses HasScopes but sets no required_scopes "
+            '(e.g. required_scopes = ["orders:read"]).'
+        )
+    if isinstance(declared, Mapping):
+        by_method = {str(m).upper(): v for m, v in declared.items()}
+        method = request.method or "GET"
+        if method == "HEAD" and "HEAD" not in by_method:
+            method = "GET"
+        if method not in by_method:
+            if method == "OPTIONS" or not hasattr(view, method.lower()):
+                return None
+            raise ImproperlyConfigured(
+                f"{type(view).__name__}.required_scopes maps no scopes for {method}, "
+                "which the view implements. Map it (an empty list means no scope)."
+            )
+        declared = by_method[method]
+    if isinstance(declared, str) or not isinstance(declared, Iterable):
+        raise ImproperlyConfigured(
+            f"{type(view).__name__}.required_scopes must be a list of scope names."
+        )
+    wanted = frozenset(declared)
+    unknown = sorted(wanted - scopes.registry().keys())
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{type(view).__name__}.required_scopes names unregistered scope(s) {', '.join(unknown)}; "
+            "declare them in IINIIT_AUTH['SCOPES']."
+        )
+    return wanted
+
+
+class HasScopes(BasePermission):
+    """Allows a request whose credential carries every scope the view requires.
+
+    Works for API keys and OAuth 2.0 tokens; composes with DRF's ``&``, ``|`` and ``~``.
+    A request without a credential gets 401; one whose credential lacks a scope gets 403 naming
+    the missing scopes (with ``iiniit_auth.handlers.exception_handler``, also RFC 6750's
+    ``WWW-Authenticate: … error="insufficient_scope", scope="…"``).
+    """
+
+    message: Any = _("This credential lacks a required scope.")
+    code = "insufficient_scope"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        wanted = required_scopes(view, request)
+        if not wanted:
+            return request.auth is not None
+        missing = wanted - scopes_of(request.auth)
+        if not missing:
+            return True
+        setattr(request, INSUFFICIENT_SCOPE, (sorted(wanted), sorted(missing)))
+        self.message = insufficient_scope_body(sorted(missing))
+        return False
+
+
+def insufficient_scope_body(missing: list[str]) -> dict[str, Any]:
+    """The 403 body: a message, RFC 6750's error code, and the missing scopes."""
+    return {
+        "detail": str(_("This credential lacks the scope(s): %(scopes)s."))
+        % {"scopes": ", ".join(missing)},
+        "error": "insufficient_scope",
+        "missing_scopes": missing,
+    }

@@ -1,0 +1,65 @@
+"""The one scope registry, shared by API keys and OAuth 2.0 tokens.
+
+Scopes are declared once, in ``IINIIT_AUTH["SCOPES"]``. API keys validate against it here, and
+django-oauth-toolkit reads it through :class:`ScopesBackend`
+(``OAUTH2_PROVIDER["SCOPES_BACKEND_CLASS"] = "iiniit_auth.scopes.ScopesBackend"``).
+Scope strings are stored the way OAuth 2.0 writes them (RFC 6749 section 3.3): names joined by
+single spaces; here also sorted and without duplicates, so equal sets store equally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from oauth2_provider.scopes import BaseScopes
+
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.exceptions import InvalidScope
+
+
+def registry() -> Mapping[str, str]:
+    """Return the declared scopes, ``{name: description}``, in declaration order."""
+    return auth_settings().SCOPES
+
+
+def normalize(scopes: Iterable[str] | str) -> list[str]:
+    """Return ``scopes`` (an iterable or a space-separated string) as a sorted, unique list.
+
+    Raises :class:`InvalidScope` listing every name that is not in the registry.
+    """
+    names = scopes.split() if isinstance(scopes, str) else list(scopes)
+    known = registry()
+    unknown = sorted({name for name in names if name not in known})
+    if unknown:
+        raise InvalidScope(unknown)
+    return sorted(set(names))
+
+
+def to_string(scopes: Iterable[str]) -> str:
+    """Return the stored form of a validated scope list: names joined by single spaces."""
+    return " ".join(sorted(set(scopes)))
+
+
+def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:
+    """Return ``(name, description)`` pairs for ``scopes``; an unregistered name describes as ''."""
+    known = registry()
+    return [(name, known.get(name, "")) for name in scopes]
+
+
+class ScopesBackend(BaseScopes):  # type: ignore[misc]
+    """django-oauth-toolkit's view of the registry: every registered scope, all offered."""
+
+    def get_all_scopes(self) -> dict[str, str]:
+        return dict(registry())
+
+    def get_available_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return list(registry())
+
+    def get_default_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        # A client that asks for no scope gets none (least privilege), not everything.
+        return []

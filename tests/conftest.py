@@ -1,0 +1,79 @@
+"""Fixtures shared by the suite. Objects are made through the public API, never by hand."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
+from rest_framework.test import APIClient
+
+from iiniit_auth.models import APIKey
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("ann", "ann@example.com", "ann-password")
+
+
+@pytest.fixture
+def other_user(db):
+    return get_user_model().objects.create_user("bob", "bob@example.com", "bob-password")
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", "root-password")
+
+
+@pytest.fixture
+def issue(user):
+    """issue(**kwargs) -> (key, plaintext), owned by ``user`` unless ``owner`` is given."""
+
+    def make(**kwargs):
+        kwargs.setdefault("owner", user)
+        kwargs.setdefault("name", "test key")
+        kwargs.setdefault("scopes", ["orders:read"])
+        return APIKey.objects.issue(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def oauth_app(user):
+    """A confidential django-oauth-toolkit application, registered by ``user``."""
+    Application = get_application_model()
+    return Application.objects.create(
+        name="Test app",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://client.example.com/callback",
+    )
+
+
+@pytest.fixture
+def oauth_token(oauth_app, user):
+    """oauth_token(scope="orders:read", user=user, expires_in=3600) -> (AccessToken, token string).
+
+    A real django-oauth-toolkit access token row, stored the way its server stores one.
+    """
+    import secrets
+
+    def make(scope="orders:read", owner=user, expires_in=3600):
+        value = secrets.token_urlsafe(30)
+        token = get_access_token_model().objects.create(
+            user=owner,
+            application=oauth_app,
+            token=value,
+            scope=scope,
+            expires=timezone.now() + timedelta(seconds=expires_in),
+        )
+        return token, value
+
+    return make

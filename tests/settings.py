@@ -1,0 +1,97 @@
+"""Settings for the test suite. Reads nothing from the environment but DATABASE_URL's choice.
+
+``tests/settings.py`` is not the example project: it is the smallest project that installs
+iiniit_auth the way the README says, so the tests prove the README.
+"""
+
+import os
+from datetime import timedelta
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+USE_TZ = True
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "iiniit_auth",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+STATIC_URL = "/static/"
+
+# The suite runs on SQLite unless DATABASE_URL names a PostgreSQL server (CI does both).
+_database_url = os.environ.get("DATABASE_URL", "")
+if _database_url.startswith(("postgres://", "postgresql://")):
+    from urllib.parse import urlsplit
+
+    _url = urlsplit(_database_url)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _url.path.lstrip("/") or "postgres",
+            "USER": _url.username or "postgres",
+            "PASSWORD": _url.password or "",
+            "HOST": _url.hostname or "127.0.0.1",
+            "PORT": str(_url.port or 5432),
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
+
+IINIIT_AUTH = {
+    "SCOPES": {
+        "orders:read": "Read orders",
+        "orders:write": "Create and change orders",
+        "reports:read": "Read reports",
+    },
+    "DEFAULT_KEY_LIFETIME": timedelta(days=90),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "iiniit_auth.authentication.APIKeyAuthentication",
+        "iiniit_auth.authentication.OAuth2Authentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["iiniit_auth.permissions.HasScopes"],
+    "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
+}
+
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+}
