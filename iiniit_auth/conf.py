@@ -7,6 +7,7 @@ when it needs a value. The object is built once, validated, and rebuilt when a t
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,9 +43,13 @@ DEFAULTS: dict[str, Any] = {
     "REALM": "api",
 }
 
-_SCOPE_NAME = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 section 3.3 scope-token
-_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,15}$")
-_TOKEN = re.compile(r"^[!#$%&'*+.^`|~0-9A-Za-z-]+$")  # RFC 9110 section 5.6.2 token
+_SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
+_PREFIX = re.compile(r"[a-z][a-z0-9]{1,15}")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token
+_QDTEXT = re.compile(r"[\t\x20\x21\x23-\x5b\x5d-\x7e]*")  # RFC 9110 section 5.6.4, ASCII only
+_PARAM = re.compile(r"[A-Za-z0-9_.-]+")
+#: The longest default lifetime accepted: now + lifetime must stay a valid date everywhere.
+MAX_LIFETIME = timedelta(days=36500)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def _scopes(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise _fail("SCOPES", "must be a dict of scope name to description.")
     for name, description in value.items():
-        if not isinstance(name, str) or not _SCOPE_NAME.match(name):
+        if not isinstance(name, str) or not _SCOPE_NAME.fullmatch(name):
             raise _fail(
                 "SCOPES",
                 f"has the invalid scope name {name!r}: use printable ASCII without spaces, "
@@ -94,8 +99,11 @@ def _pepper(value: Any) -> bytes | None:
 def _lifetime(value: Any) -> timedelta | None:
     if value is None:
         return None
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise _fail("DEFAULT_KEY_LIFETIME", "must be None or a positive datetime.timedelta.")
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= MAX_LIFETIME:
+        raise _fail(
+            "DEFAULT_KEY_LIFETIME",
+            "must be None or a positive datetime.timedelta of at most 100 years.",
+        )
     return value
 
 
@@ -108,26 +116,37 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         )
     raw = {**DEFAULTS, **user}
     prefix = raw["KEY_PREFIX"]
-    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise _fail(
             "KEY_PREFIX", "must be 2-16 lowercase letters and digits, starting with a letter."
         )
     scheme = raw["HEADER_SCHEME"]
-    if not isinstance(scheme, str) or not _TOKEN.match(scheme) or scheme.lower() == "bearer":
+    if not isinstance(scheme, str) or not _TOKEN.fullmatch(scheme) or scheme.lower() == "bearer":
         raise _fail("HEADER_SCHEME", "must be an RFC 9110 token other than Bearer, e.g. ApiKey.")
     param = raw["QUERY_PARAM_NAME"]
-    if not isinstance(param, str) or not re.match(r"^[A-Za-z0-9_.-]+$", param):
+    if not isinstance(param, str) or not _PARAM.fullmatch(param):
         raise _fail("QUERY_PARAM_NAME", "must be a non-empty name of letters, digits, _ . -.")
     interval = raw["LAST_USED_UPDATE_INTERVAL"]
     if isinstance(interval, timedelta):
         interval = interval.total_seconds()
-    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
-        raise _fail("LAST_USED_UPDATE_INTERVAL", "must be a number of seconds >= 0.")
+    if (
+        not isinstance(interval, int | float)
+        or isinstance(interval, bool)
+        or not 0 <= interval < math.inf
+    ):
+        raise _fail("LAST_USED_UPDATE_INTERVAL", "must be a finite number of seconds >= 0.")
+    try:
+        last_used = timedelta(seconds=interval)
+    except OverflowError:
+        raise _fail("LAST_USED_UPDATE_INTERVAL", "is longer than a timedelta can hold.") from None
     if not isinstance(raw["ALLOW_QUERY_PARAM"], bool):
         raise _fail("ALLOW_QUERY_PARAM", "must be True or False.")
     realm = raw["REALM"]
-    if not isinstance(realm, str) or '"' in realm or "\\" in realm:
-        raise _fail("REALM", "must be a string without double quotes or backslashes.")
+    if not isinstance(realm, str) or not _QDTEXT.fullmatch(realm):
+        raise _fail(
+            "REALM",
+            "must be printable ASCII text without double quotes, backslashes or control characters.",
+        )
     return AuthSettings(
         SCOPES=_scopes(raw["SCOPES"]),
         KEY_PREFIX=prefix,
@@ -136,7 +155,7 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         HEADER_SCHEME=scheme,
         ALLOW_QUERY_PARAM=raw["ALLOW_QUERY_PARAM"],
         QUERY_PARAM_NAME=param,
-        LAST_USED_UPDATE_INTERVAL=timedelta(seconds=interval),
+        LAST_USED_UPDATE_INTERVAL=last_used,
         REALM=realm,
     )
 
