@@ -1,0 +1,39 @@
+"""Check that a built wheel carries every file of the package and nothing else of the repository.
+
+Usage: python tools/check_wheel.py DIST_DIR   (exits non-zero, listing what is wrong)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REQUIRED = ["iiniit_auth/py.typed", "iiniit_auth/migrations/0001_initial.py"]
+
+
+def main() -> int:
+    dist = Path(sys.argv[1] if len(sys.argv) > 1 else "dist")
+    wheels = sorted(dist.glob("iiniit_auth-*.whl"), key=lambda p: p.stat().st_mtime)
+    if not wheels:
+        print(f"No iiniit_auth wheel in {dist}/")
+        return 1
+    names = set(zipfile.ZipFile(wheels[-1]).namelist())
+    tracked = subprocess.run(
+        ["git", "ls-files", "iiniit_auth"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    problems = [f"missing from the wheel: {name}" for name in sorted(set(tracked) | set(REQUIRED)) if name not in names]
+    problems += [
+        f"should not be in the wheel: {name}"
+        for name in sorted(names)
+        if name.split("/")[0] in {"tests", "project", "templates", "bench", "docs", "tools"}
+    ]
+    for problem in problems:
+        print(problem)
+    print(f"{wheels[-1].name}: {len(names)} files, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
