@@ -39,9 +39,10 @@ from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 #: Longer Authorization values or key parameters are refused unread (400).
 MAX_CREDENTIAL_LENGTH = 2048
 
-_SCHEME = re.compile(r"[!#$%&'*+.^`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token
+_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token (tchar)
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 9110 section 11.2
 _CHALLENGE_ERROR = "_iiniit_challenge_error"
+_INPUT_CHECKED = "_iiniit_input_checked"
 
 
 def quote(value: str) -> str:
@@ -115,11 +116,30 @@ def _refuse(request: Request, scheme: str) -> exceptions.AuthenticationFailed:
 
 
 class ChallengeMixin:
-    """Gives a DRF authentication class a challenge, and a ``WWW-Authenticate`` for 401s that
-    names every scheme the view accepts, whichever class DRF asks (it asks the first listed)."""
+    """What our authentication classes share: a challenge, a ``WWW-Authenticate`` for 401s that
+    names every scheme the view accepts (DRF asks only the first class listed), and malformed
+    input refused the same way whichever class DRF asks first."""
 
     def scheme(self) -> str:
         raise NotImplementedError
+
+    def check_input(self, request: Request) -> None:
+        """Raise :class:`InvalidRequest` if the request is malformed for this class; no query."""
+        raise NotImplementedError
+
+    def check_request(self, request: Request) -> None:
+        """Run, once per request, ``check_input`` of every one of our classes the view lists.
+
+        DRF stops at the first class that authenticates, so a check made only by a class listed
+        later (``?access_token=`` next to a good API key) would pass or fail depending on the
+        order of ``authentication_classes``; the HTTP answers must not (issue 2, section 5).
+        """
+        if getattr(request, _INPUT_CHECKED, False):
+            return
+        setattr(request, _INPUT_CHECKED, True)
+        for authenticator in getattr(request, "authenticators", None) or [self]:
+            if isinstance(authenticator, ChallengeMixin):
+                authenticator.check_input(request)
 
     def challenge(self, request: Request) -> str:
         error = getattr(request, _CHALLENGE_ERROR, None)
@@ -159,13 +179,19 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         return auth_settings().HEADER_SCHEME
 
     @sensitive_variables("key", "header_key", "params")
-    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, AbstractAPIKey] | None:
+    def read_key(self, request: Request) -> str | None:
+        """Return the well-formed key the request sends, or None if it sends none.
+
+        Raises :class:`InvalidRequest` for a malformed header, a parameter that is not allowed,
+        given twice or not a token68, or a key both in the header and the query string.
+        Touches no database.
+        """
         conf = auth_settings()
         scheme = conf.HEADER_SCHEME
         params = _api_key_params(request)
         header_key = read_authorization(request, scheme)
         if not params:
-            return None if header_key is None else self.authenticate_key(request, header_key)
+            return header_key
         name = conf.QUERY_PARAM_NAME
         if not conf.ALLOW_QUERY_PARAM:
             raise InvalidRequest(
@@ -196,7 +222,16 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             raise InvalidRequest(
                 scheme, str(_("The %(p)s parameter is not a well-formed key.")) % {"p": name}
             )
-        return self.authenticate_key(request, key)
+        return key
+
+    def check_input(self, request: Request) -> None:
+        self.read_key(request)
+
+    @sensitive_variables("key")
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, AbstractAPIKey] | None:
+        self.check_request(request)
+        key = self.read_key(request)
+        return None if key is None else self.authenticate_key(request, key)
 
     @sensitive_variables("key")
     def authenticate_key(
@@ -256,8 +291,9 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
 
     The token is looked up by its SHA-256 checksum (django-oauth-toolkit's own index, which
     works with hashed token storage) in one query with its user and application; an expired,
-    revoked (deleted) or unknown token, or a token of an inactive user, is refused with
-    ``invalid_token``. A client-credentials token, which has no user, authenticates as a
+    revoked (deleted) or unknown token, a token of an inactive user, or one restricted
+    (RFC 8707 ``resource``) to other resource servers, is refused with ``invalid_token``.
+    A client-credentials token, which has no user, authenticates as a
     :class:`~iiniit_auth.credentials.ClientPrincipal` for its application. Tokens in the query
     string (``?access_token=``) are refused (RFC 9700 section 2.5). When django-oauth-toolkit is
     set up as a resource server that introspects remotely, its own validation runs instead.
@@ -267,7 +303,12 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
         return "Bearer"
 
     @sensitive_variables("token")
-    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+    def read_token(self, request: Request) -> str | None:
+        """Return the well-formed bearer token the request sends, or None if it sends none.
+
+        Raises :class:`InvalidRequest` for ``?access_token=``, a malformed header, or a bearer
+        token next to a key parameter. Touches no database.
+        """
         if "access_token" in request._request.GET:
             raise InvalidRequest(
                 "Bearer",
@@ -278,9 +319,7 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
                 ),
             )
         token = read_authorization(request, "Bearer")
-        if token is None:
-            return None
-        if _api_key_params(request):
+        if token is not None and _api_key_params(request):
             raise InvalidRequest(
                 "Bearer",
                 str(
@@ -290,11 +329,28 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
                 )
                 % {"p": auth_settings().QUERY_PARAM_NAME},
             )
+        return token
+
+    def check_input(self, request: Request) -> None:
+        self.read_token(request)
+
+    @sensitive_variables("token")
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        self.check_request(request)
+        token = self.read_token(request)
+        if token is None:
+            return None
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:
             result = super().authenticate(request)
             if result is None:
                 raise _refuse(request, "Bearer")
-            return result  # type: ignore[no-any-return]
+            user, access_token = result
+            if user is None:
+                # A client-credentials token introspected remotely has no user either.
+                if getattr(access_token, "application", None) is None:
+                    raise _refuse(request, "Bearer")
+                return ClientPrincipal(access_token.application), access_token
+            return user, access_token
         checksum = hashlib.sha256(token.encode("ascii")).hexdigest()
         access_token = (
             get_access_token_model()
@@ -303,6 +359,12 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
             .first()
         )
         if access_token is None or access_token.is_expired():
+            raise _refuse(request, "Bearer")
+        # RFC 8707: a token restricted to other resource servers is not good here; the same
+        # check django-oauth-toolkit makes (against the URI without its query string).
+        if access_token.resource and not access_token.allows_audience(
+            request._request.build_absolute_uri(request._request.path)
+        ):
             raise _refuse(request, "Bearer")
         user = access_token.user
         if user is None:

@@ -15,16 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from iiniit_auth.authentication import ChallengeMixin, challenge
-from iiniit_auth.permissions import INSUFFICIENT_SCOPE, insufficient_scope_body
+from iiniit_auth.permissions import insufficient_scope_body, scope_refusal
 
 
 def add_insufficient_scope(
     response: Response | None, exc: Exception, context: dict[str, Any]
 ) -> Response | None:
     """Give a 403 for missing scopes its RFC 6750 challenge and body; leave others alone."""
+    if response is None or not isinstance(exc, exceptions.PermissionDenied):
+        return response
     request = context.get("request")
-    refusal = getattr(request, INSUFFICIENT_SCOPE, None)
-    if response is None or refusal is None or not isinstance(exc, exceptions.PermissionDenied):
+    refusal = scope_refusal(request, context.get("view")) if request is not None else None
+    if refusal is None:
         return response
     required, missing = refusal
     body = insufficient_scope_body(missing)

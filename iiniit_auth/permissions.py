@@ -12,14 +12,15 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AND, NOT, OR, BasePermission
 from rest_framework.request import Request
 
 from iiniit_auth import scopes
 from iiniit_auth.credentials import scopes_of
 
 #: The request attribute that carries ``(required, missing)`` scopes of a refusal to the
-#: exception handler, which turns it into RFC 6750's ``insufficient_scope`` challenge.
+#: exception handler, which turns it into RFC 6750's ``insufficient_scope`` challenge
+#: (after :func:`scope_refusal` confirms the refusal decided the 403).
 INSUFFICIENT_SCOPE = "_iiniit_insufficient_scope"
 
 
@@ -96,3 +97,43 @@ def insufficient_scope_body(missing: list[str]) -> dict[str, Any]:
         "error": "insufficient_scope",
         "missing_scopes": missing,
     }
+
+
+def _passes_with_every_scope(permission: Any, request: Request, view: Any) -> bool:
+    """Evaluate ``permission`` as if every ``HasScopes`` in it were satisfied."""
+    # DRF's stubs do not declare the operands of its composed permissions.
+    composed: Any = permission
+    if isinstance(permission, HasScopes):
+        return request.auth is not None
+    if isinstance(permission, AND):
+        return _passes_with_every_scope(composed.op1, request, view) and _passes_with_every_scope(
+            composed.op2, request, view
+        )
+    if isinstance(permission, OR):
+        return _passes_with_every_scope(composed.op1, request, view) or _passes_with_every_scope(
+            composed.op2, request, view
+        )
+    if isinstance(permission, NOT):
+        return not _passes_with_every_scope(composed.op1, request, view)
+    return bool(permission.has_permission(request, view))
+
+
+def scope_refusal(request: Request, view: Any) -> tuple[list[str], list[str]] | None:
+    """Return ``(required, missing)`` scopes if missing scopes are why ``view`` refused
+    ``request``; None if the refusal was for another reason.
+
+    ``HasScopes`` notes every refusal on the request, but inside ``|`` or ``~`` its refusal may
+    be overruled, and a later 403 (another permission, an object permission, the view itself)
+    must not then be answered as ``insufficient_scope``. So the view's permissions are asked
+    again: the first one that refuses must be one that would pass had the credential every
+    scope. Runs only on the 403 path, and only after ``HasScopes`` refused.
+    """
+    if getattr(request, INSUFFICIENT_SCOPE, None) is None or view is None:
+        return None
+    for permission in view.get_permissions():
+        if not permission.has_permission(request, view):
+            if not _passes_with_every_scope(permission, request, view):
+                return None
+            refusal: tuple[list[str], list[str]] | None = getattr(request, INSUFFICIENT_SCOPE, None)
+            return refusal
+    return None
