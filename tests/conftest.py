@@ -59,7 +59,7 @@ def oauth_app(user):
 
 @pytest.fixture
 def oauth_token(oauth_app, user):
-    """oauth_token(scope="orders:read", user=user, expires_in=3600) -> (AccessToken, token string).
+    """oauth_token(scope="orders:read", owner=user, expires_in=3600) -> (AccessToken, token string).
 
     A real django-oauth-toolkit access token row, stored the way its server stores one.
     """

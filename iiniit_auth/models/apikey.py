@@ -7,7 +7,8 @@ and ``key.revoke()``. Each writes its audit event and sends its signal in one tr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
@@ -22,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from iiniit_auth import keys, networks, scopes, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import InvalidScope, KeyStateError, RefusalReason
-from iiniit_auth.models.audit import AnyUser, CredentialEvent
+from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, redact_keys
 
 NAME_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 200
@@ -87,11 +88,12 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
         """Create a key and return ``(key, plaintext)``. The plaintext exists only in this return.
 
         ``expires_at=None`` applies ``DEFAULT_KEY_LIFETIME``; ``expires_at=NEVER`` means no
-        expiry. Raises ``ValidationError`` (a dict naming the fields) for an empty name, an
-        unregistered scope, a bad network, a past expiry or an inactive owner; nothing is
-        written then. Records an ``issued`` event and sends ``api_key_issued``.
+        expiry. Raises ``ValidationError`` (a dict naming the fields) for an empty, too long or
+        key-bearing name, an unregistered scope, a bad network, a naive or past expiry, an
+        unsaved or inactive owner or an unsaved ``created_by``; nothing is written then.
+        Records an ``issued`` event and sends ``api_key_issued``.
         """
-        fields = self._validated(owner, name, scopes, expires_at, allowed_networks)
+        fields = self._validated(owner, name, scopes, expires_at, allowed_networks, created_by)
         with transaction.atomic():
             for _attempt in range(3):
                 new = keys.generate(auth_settings().KEY_PREFIX)
@@ -132,6 +134,7 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
         scope_names: Iterable[str] | str,
         expires_at: datetime | _Never | None,
         allowed_networks: Iterable[str] | str,
+        created_by: AnyUser | None,
     ) -> dict[str, Any]:
         errors: dict[str, str] = {}
         name = (name or "").strip()
@@ -139,10 +142,15 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
             errors["name"] = str(_("A key needs a name."))
         elif len(name) > NAME_MAX_LENGTH:
             errors["name"] = str(_("A name is at most %(n)d characters.") % {"n": NAME_MAX_LENGTH})
+        elif contains_key(name):
+            # The name is shown everywhere (admin, __str__, the audit log): never a secret.
+            errors["name"] = str(_("A name must not contain a key."))
         if owner is None or owner.pk is None:
             errors["owner"] = str(_("A key needs a saved owner."))
         elif not owner.is_active:
             errors["owner"] = str(_("The owner is inactive: an inactive user's keys are refused."))
+        if created_by is not None and created_by.pk is None:
+            errors["created_by"] = str(_("The creator must be a saved user."))
         try:
             scope_text = scopes.to_string(scopes.normalize(scope_names))
         except InvalidScope as exc:
@@ -156,6 +164,8 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
             expires_at = timezone.now() + lifetime if lifetime else None
         elif isinstance(expires_at, _Never):
             expires_at = None
+        elif not isinstance(expires_at, datetime):
+            errors["expires_at"] = str(_("The expiry must be a date and time."))
         elif timezone.is_naive(expires_at):
             errors["expires_at"] = str(_("The expiry needs a time zone."))
         elif expires_at <= timezone.now():
@@ -273,8 +283,9 @@ class AbstractAPIKey(models.Model):
     ) -> RefusalReason | None:
         """Why the key may not be used now from ``address``, or None if it may.
 
-        The owner's ``is_active`` is checked too: the caller loads the owner with the key.
-        Network rules apply only when ``address`` is given.
+        The owner's ``is_active`` is not checked here: the caller loads the owner with the key
+        and checks it. Network rules apply only when ``address`` is given (``""`` is an
+        unknown address, refused by a key that has networks).
         """
         if self.revoked_at is not None:
             return RefusalReason.REVOKED
@@ -284,17 +295,42 @@ class AbstractAPIKey(models.Model):
             return RefusalReason.NETWORK
         return None
 
+    @contextmanager
+    def _restored_on_error(self, *names: str) -> Iterator[None]:
+        """Run a lifecycle write in a transaction; if it fails, put ``names`` back as they were.
+
+        The write sets the new state on this instance before its audit event and signal (the
+        receivers see it); when any of them raises, the rollback undoes the row and this undoes
+        the instance, so ``is_active`` never reports a change that was not written.
+        """
+        by_name = {field.name: field.attname for field in self._meta.concrete_fields}
+        attnames = [by_name[name] for name in names]
+        saved = [getattr(self, attname) for attname in attnames]
+        # Related objects cached on the instance too: ``revoked_by``, and ``successor``, which
+        # rotate() caches when it links the successor.
+        cached = dict(self._state.fields_cache)
+        try:
+            with transaction.atomic():
+                yield
+        except BaseException:
+            for attname, value in zip(attnames, saved, strict=True):
+                setattr(self, attname, value)
+            self._state.fields_cache = cached
+            raise
+
     def revoke(
         self, actor: AnyUser | None = None, reason: str = "", *, ip: str | None = None
     ) -> None:
         """Revoke the key for good. Refused from the very next request.
 
-        Raises :class:`KeyStateError` if it is already revoked. Records a ``revoked`` event and
-        sends ``api_key_revoked``.
+        Raises :class:`KeyStateError` if it is already revoked. Anything shaped like a key in
+        ``reason`` (a leaked key pasted in) is stored as ``[redacted]``. Records a ``revoked``
+        event and sends ``api_key_revoked``; if that fails nothing is written and this instance
+        is left as it was.
         """
-        reason = (reason or "").strip()[:REASON_MAX_LENGTH]
+        reason = redact_keys((reason or "").strip())[:REASON_MAX_LENGTH]
         now = timezone.now()
-        with transaction.atomic():
+        with self._restored_on_error("revoked_at", "revoked_by", "revoke_reason"):
             # A conditional UPDATE: two concurrent revokes cannot both succeed.
             done = (
                 type(self)
@@ -328,7 +364,8 @@ class AbstractAPIKey(models.Model):
         from now. This key keeps working until now + grace (never past its own expiry), then is
         refused. Raises :class:`KeyStateError` if the key is revoked, expired or already rotated,
         and ``ValueError`` for a negative grace. Records a ``rotated`` event (and the successor's
-        ``issued``) and sends ``api_key_rotated``.
+        ``issued``) and sends ``api_key_rotated``; if any of that fails nothing is written and
+        this instance is left as it was.
         """
         if grace < timedelta(0):
             raise ValueError("The grace period cannot be negative.")
@@ -336,7 +373,7 @@ class AbstractAPIKey(models.Model):
         retire_at = now + grace
         if self.expires_at is not None:
             retire_at = min(retire_at, self.expires_at)
-        with transaction.atomic():
+        with self._restored_on_error("rotated_at", "expires_at"):
             done = (
                 type(self)
                 ._default_manager.filter(

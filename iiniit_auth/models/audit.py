@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -22,17 +24,41 @@ class CredentialEventQuerySet(models.QuerySet["CredentialEvent"]):
     """The audit log is append-only: bulk update and delete are refused."""
 
     def update(self, **kwargs: Any) -> int:
-        # The one change allowed: deleting a user severs ``actor`` (on_delete=SET_NULL does it
-        # through update()); ``actor_name`` keeps who it was.
-        if kwargs.keys() == {"actor"} and kwargs["actor"] is None:
-            return super().update(**kwargs)
+        # Deleting a user still works: on_delete=SET_NULL severs ``actor`` through the model's
+        # base manager (a plain manager, not this queryset), and ``actor_name`` keeps who it was.
         raise TypeError("The audit log is append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
 
 
+# Deliberately loose (no word boundaries, any prefix, any checksum): a key with one character
+# mistyped or appended still reveals almost all of its secret.
 _KEY_SHAPED = re.compile(rf"[a-z][a-z0-9]{{1,15}}_[0-9A-Za-z]{{{keys.BODY_LENGTH}}}")
+REDACTED = "[redacted]"
+ACTOR_NAME_MAX_LENGTH = 150
+
+
+def contains_key(text: str) -> bool:
+    """Return whether ``text`` holds something shaped like a key of any prefix."""
+    return _KEY_SHAPED.search(text) is not None
+
+
+def redact_keys(text: str) -> str:
+    """Return ``text`` with everything shaped like a key replaced by ``[redacted]``."""
+    return _KEY_SHAPED.sub(REDACTED, text)
+
+
+def _address(ip: str | None) -> str | None:
+    # GenericIPAddressField is PostgreSQL's inet: a malformed address (or an IPv6 zone id) would
+    # fail the whole lifecycle transaction, so such an address is not recorded.
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return None
+    return str(address)
 
 
 class CredentialEvent(models.Model):
@@ -66,7 +92,7 @@ class CredentialEvent(models.Model):
         verbose_name=_("actor"),
     )
     # The actor's username at the time: the trail survives the user's deletion.
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    actor_name = models.CharField(_("actor name"), max_length=ACTOR_NAME_MAX_LENGTH, blank=True)
     ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
@@ -81,9 +107,20 @@ class CredentialEvent(models.Model):
         return f"{self.get_kind_display()} {self.credential_id} {self.get_event_display()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
+        """Insert the event. Raises ``TypeError`` for an event that is already stored.
+
+        Always an INSERT: a new instance given an existing primary key would otherwise
+        overwrite that event.
+        """
+        if (
+            not self._state.adding
+            or args
+            or kwargs.get("force_update")
+            or kwargs.get("update_fields") is not None
+        ):
             raise TypeError("The audit log is append-only: an event cannot be changed.")
-        super().save(*args, **kwargs)
+        kwargs["force_insert"] = True
+        super().save(**kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only: an event cannot be deleted.")
@@ -101,20 +138,25 @@ class CredentialEvent(models.Model):
     ) -> CredentialEvent:
         """Append an event and return it.
 
-        Raises ``ValueError`` if ``details`` holds anything shaped like a key: a plaintext must
-        never reach the audit log, even by a caller's mistake.
+        ``actor`` may be a saved user (linked and named), or any object with ``get_username()``
+        such as a client-credentials principal (named only). An ``ip`` that is not an address
+        is not recorded. Raises ``ValueError`` if ``details`` holds anything shaped like a key:
+        a plaintext must never reach the audit log, even by a caller's mistake.
         """
         details = dict(details or {})
-        if _KEY_SHAPED.search(DjangoJSONEncoder().encode(details)):
+        if contains_key(DjangoJSONEncoder().encode(details)):
             raise ValueError("Refusing to write something shaped like a key into the audit log.")
-        actor = actor if actor is not None and actor.pk is not None else None
+        actor_name = ""
+        if actor is not None and hasattr(actor, "get_username"):
+            actor_name = str(actor.get_username())[:ACTOR_NAME_MAX_LENGTH]
+        linked = isinstance(actor, get_user_model()) and actor.pk is not None
         event_row = cls(
             kind=kind,
             credential_id=credential_id,
             event=event,
-            actor=actor,
-            actor_name=actor.get_username() if actor is not None else "",
-            ip=ip or None,
+            actor=actor if linked else None,
+            actor_name=actor_name,
+            ip=_address(ip),
             details=details,
         )
         event_row.save(force_insert=True)
