@@ -24,10 +24,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "iiniit_auth",
+    "tests.orgkeys",  # a subclass of AbstractAPIKey, as a project would write one
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "iiniit_auth.middleware.QueryParamKeyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -51,6 +53,9 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
+
+DEFAULT_EXCEPTION_REPORTER = "iiniit_auth.redaction.ExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporterFilter"
 
 # The suite runs on SQLite unless DATABASE_URL names a PostgreSQL server (CI does both).
 _database_url = os.environ.get("DATABASE_URL", "")

@@ -29,6 +29,15 @@ NAME_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 200
 
 
+def _own_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """The concrete fields a subclass adds to :class:`AbstractAPIKey` (none for ``APIKey``).
+
+    A successor inherits them on rotation, and ``issue()`` accepts them.
+    """
+    base = {f.name for f in AbstractAPIKey._meta.get_fields()} | {"id"}
+    return [f for f in model._meta.concrete_fields if f.name not in base]
+
+
 class _Never:
     def __repr__(self) -> str:
         return "NEVER"
@@ -84,15 +93,22 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
         allowed_networks: Iterable[str] | str = (),
         ip: str | None = None,
         predecessor: AbstractAPIKey | None = None,
+        **extra_fields: Any,
     ) -> tuple[AbstractAPIKey, str]:
         """Create a key and return ``(key, plaintext)``. The plaintext exists only in this return.
 
         ``expires_at=None`` applies ``DEFAULT_KEY_LIFETIME``; ``expires_at=NEVER`` means no
-        expiry. Raises ``ValidationError`` (a dict naming the fields) for an empty, too long or
+        expiry. ``extra_fields`` are the fields a subclass of :class:`AbstractAPIKey` adds (an
+        organisation, say); a name that is not such a field raises ``TypeError``. Raises ``ValidationError`` (a dict naming the fields) for an empty, too long or
         key-bearing name, an unregistered scope, a bad network, a naive or past expiry, an
         unsaved or inactive owner or an unsaved ``created_by``; nothing is written then.
         Records an ``issued`` event and sends ``api_key_issued``.
         """
+        unknown = sorted(set(extra_fields) - {f.name for f in _own_fields(self.model)})
+        if unknown:
+            raise TypeError(
+                f"issue() got fields {self.model.__name__} does not add: {', '.join(unknown)}."
+            )
         fields = self._validated(owner, name, scopes, expires_at, allowed_networks, created_by)
         with transaction.atomic():
             for _attempt in range(3):
@@ -103,6 +119,7 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
                     public_id=new.public_id,
                     digest=keys.digest(new.plaintext, auth_settings().PEPPER),
                     **fields,
+                    **extra_fields,
                 )
                 key.predecessor = predecessor
                 try:
@@ -397,6 +414,7 @@ class AbstractAPIKey(models.Model):
                 allowed_networks=self.allowed_networks,
                 ip=ip,
                 predecessor=self,
+                **{f.name: getattr(self, f.name) for f in _own_fields(type(self))},
             )
             CredentialEvent.record(
                 CredentialEvent.Kind.API_KEY,
