@@ -11,3 +11,8 @@ class IiniitAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from iiniit_auth import checks  # noqa: F401  (registers the system checks)
+        from iiniit_auth.redaction import attach_filters
+
+        # Logging is configured before apps are ready, so these logger-level filters stay:
+        # projects get keys redacted from runserver's and Django's request logs untouched.
+        attach_filters()

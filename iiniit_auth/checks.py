@@ -8,11 +8,26 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from iiniit_auth.conf import auth_settings
 
 SCOPES_BACKEND = "iiniit_auth.scopes.ScopesBackend"
 EXCEPTION_HANDLER = "iiniit_auth.handlers.exception_handler"
+
+
+def _is_or_extends(dotted_path: Any, expected: str) -> bool:
+    """Whether ``dotted_path`` names the class ``expected`` or a subclass of it."""
+    if not isinstance(dotted_path, str):
+        return False
+    if dotted_path == expected:
+        return True
+    try:
+        found = import_string(dotted_path)
+        wanted = import_string(expected)
+    except ImportError:
+        return False
+    return isinstance(found, type) and issubclass(found, wanted)
 
 
 @register(Tags.security)
@@ -33,7 +48,7 @@ def check_oauth_scopes(
 ) -> list[CheckMessage]:
     """W002: django-oauth-toolkit does not read the one scope registry."""
     provider = getattr(settings, "OAUTH2_PROVIDER", {}) or {}
-    if provider.get("SCOPES_BACKEND_CLASS") != SCOPES_BACKEND:
+    if not _is_or_extends(provider.get("SCOPES_BACKEND_CLASS"), SCOPES_BACKEND):
         return [
             Warning(
                 "OAuth 2.0 tokens are not limited to the scopes in IINIIT_AUTH['SCOPES'].",
@@ -83,3 +98,66 @@ def check_query_param_deploy(
             )
         ]
     return []
+
+
+QUERY_PARAM_MIDDLEWARE = "iiniit_auth.middleware.QueryParamKeyMiddleware"
+EXCEPTION_REPORTER = "iiniit_auth.redaction.ExceptionReporter"
+EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporterFilter"
+
+
+def _query_param_allowed() -> bool:
+    try:
+        return auth_settings().ALLOW_QUERY_PARAM
+    except ImproperlyConfigured:
+        return False  # E001 reports the invalid setting
+
+
+@register(Tags.security)
+def check_query_param_middleware(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E005: keys are accepted in the query string but their responses may be cached."""
+    if not _query_param_allowed():
+        return []
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if any(_is_or_extends(entry, QUERY_PARAM_MIDDLEWARE) for entry in middleware):
+        return []
+    return [
+        Error(
+            "API keys are accepted in the query string, but responses to such requests are not "
+            "marked Cache-Control: no-store and Referrer-Policy: no-referrer (RFC 6750 section 2.3).",
+            hint=f'Add "{QUERY_PARAM_MIDDLEWARE}" to MIDDLEWARE right after SecurityMiddleware, '
+            'or set IINIIT_AUTH["ALLOW_QUERY_PARAM"] = False.',
+            id="iiniit_auth.E005",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_exception_reporter(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W006: keys are accepted in the query string, and error reports would print them."""
+    if not _query_param_allowed():
+        return []
+    expected = {
+        "DEFAULT_EXCEPTION_REPORTER": EXCEPTION_REPORTER,
+        "DEFAULT_EXCEPTION_REPORTER_FILTER": EXCEPTION_REPORTER_FILTER,
+    }
+    missing = {
+        name: path
+        for name, path in expected.items()
+        if not _is_or_extends(getattr(settings, name, None), path)
+    }
+    if not missing:
+        return []
+    return [
+        Warning(
+            "API keys are accepted in the query string, and error reports (the DEBUG 500 page, "
+            "the admin error e-mail) would print them from the request URL, GET and META: "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not iiniit_auth's.",
+            hint=" ".join(f'Set {name} = "{path}".' for name, path in missing.items())
+            + ' Or set IINIIT_AUTH["ALLOW_QUERY_PARAM"] = False.',
+            id="iiniit_auth.W006",
+        )
+    ]
