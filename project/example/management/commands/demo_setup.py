@@ -1,0 +1,209 @@
+"""``manage.py demo_setup``: get the example project ready to try, and say how.
+
+Idempotent: every run (re)sets the demo accounts' passwords, revokes the demo keys of earlier
+runs, issues fresh ones through ``APIKey.objects.issue`` and gives the demo OAuth client a new
+secret. It then prints the admin URL, the accounts, the keys (shown this once) and commands to
+paste. For local use only: the passwords are well known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_application_model
+
+from iiniit_auth.models import APIKey
+
+ADMIN_USERNAME = ADMIN_PASSWORD = "admin"
+DEMO_USERNAME = DEMO_PASSWORD = "demo"
+KEY_NAME = "demo key"
+KEY_SCOPES = ["orders:read", "orders:write", "profile:read"]
+READ_ONLY_KEY_NAME = "demo read-only key"
+READ_ONLY_KEY_SCOPES = ["orders:read"]
+OAUTH_CLIENT_NAME = "demo client"
+OAUTH_CLIENT_SCOPE = "orders:read"
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """What one run made: the keys' plaintexts and the OAuth client's id and secret."""
+
+    key: str
+    key_id: str
+    read_only_key: str
+    client_id: str
+    client_secret: str
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reset) the demo accounts admin/admin and demo/demo, revoke the demo keys of "
+        "earlier runs, issue fresh ones, and print the admin URL, the keys and curl commands. "
+        "For local use only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the project is served, for the printed URLs (default: %(default)s).",
+        )
+
+    def handle(self, *args: Any, base_url: str, **options: Any) -> None:
+        made = self.set_up()
+        self.report(made, base_url.rstrip("/"))
+
+    @sensitive_variables("key", "read_only_key", "secret")
+    def set_up(self) -> DemoCredentials:
+        """Write the demo's accounts, keys and OAuth client in one transaction; return what the
+        report shows."""
+        with transaction.atomic():
+            admin = self.account(ADMIN_USERNAME, ADMIN_PASSWORD, superuser=True)
+            demo = self.account(DEMO_USERNAME, DEMO_PASSWORD, superuser=False)
+            earlier = APIKey.objects.filter(
+                owner=demo, name__in=[KEY_NAME, READ_ONLY_KEY_NAME], revoked_at__isnull=True
+            )
+            for old in earlier:
+                old.revoke(actor=admin, reason="Replaced by a new run of demo_setup.")
+            issued, key = APIKey.objects.issue(
+                owner=demo, name=KEY_NAME, scopes=KEY_SCOPES, created_by=admin
+            )
+            _read_only, read_only_key = APIKey.objects.issue(
+                owner=demo, name=READ_ONLY_KEY_NAME, scopes=READ_ONLY_KEY_SCOPES, created_by=admin
+            )
+            client_id, secret = self.oauth_client(admin)
+        return DemoCredentials(key, issued.display_id, read_only_key, client_id, secret)
+
+    def account(self, username: str, password: str, *, superuser: bool) -> AbstractBaseUser:
+        """Return the user ``username``, created if missing, active, with ``password``."""
+        User = get_user_model()
+        user, _created = User._default_manager.get_or_create(**{User.USERNAME_FIELD: username})
+        user.set_password(password)
+        user.is_active = True
+        # The demo user is deliberately no staff: it is whom the API keys act for.
+        user.is_staff = user.is_superuser = superuser
+        user.save()
+        return user
+
+    @sensitive_variables("secret")
+    def oauth_client(self, admin: AbstractBaseUser) -> tuple[str, str]:
+        """Give the demo's client-credentials OAuth application a new secret (creating the
+        application if missing); return ``(client_id, secret)``. django-oauth-toolkit stores
+        only a hash of the secret, so this is the one moment it can be shown."""
+        Application = get_application_model()
+        application = Application.objects.filter(name=OAUTH_CLIENT_NAME, user=admin).first()
+        if application is None:
+            application = Application(
+                name=OAUTH_CLIENT_NAME,
+                user=admin,
+                client_type=Application.CLIENT_CONFIDENTIAL,
+                authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            )
+        secret = generate_client_secret()
+        application.client_secret = secret
+        application.save()
+        return application.client_id, secret
+
+    def report(self, made: DemoCredentials, base: str) -> None:
+        """Print the admin URL, the accounts, the credentials and ready-to-paste commands."""
+        out = self.stdout.write
+        heading = self.style.MIGRATE_HEADING
+        key_header = f'-H "Authorization: ApiKey {made.key}"'
+        json_header = '-H "Content-Type: application/json"'
+        token_request = (
+            f"curl -s -u {made.client_id}:{made.client_secret} -d grant_type=client_credentials "
+            f"-d scope={OAUTH_CLIENT_SCOPE} {base}/o/token/"
+        )
+        commands = [
+            (_("Who am I? (200)"), f"curl -i {key_header} {base}/api/ping/"),
+            (
+                _("Create an order (201)"),
+                f"curl -i {key_header} {json_header} "
+                f'-d \'{{"item": "coffee beans", "quantity": 2}}\' {base}/api/orders/',
+            ),
+            (_("List the demo user's orders (200)"), f"curl -i {key_header} {base}/api/orders/"),
+            (
+                _("The same ping with the key in the query string (200)"),
+                f'curl -i "{base}/api/ping/?api_key={made.key}"',
+            ),
+            (
+                _("Create an order with the read-only key, which lacks orders:write (403)"),
+                f'curl -i -H "Authorization: ApiKey {made.read_only_key}" {json_header} '
+                f'-d \'{{"item": "tea", "quantity": 1}}\' {base}/api/orders/',
+            ),
+            (_("No credential at all (401)"), f"curl -i {base}/api/ping/"),
+            (
+                _("An OAuth 2.0 token for the demo client (%(scope)s), then a ping with it (200)")
+                % {"scope": OAUTH_CLIENT_SCOPE},
+                f"TOKEN=$({token_request} | python3 -c "
+                "'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+                f'    curl -i -H "Authorization: Bearer $TOKEN" {base}/api/ping/',
+            ),
+        ]
+        account = _("%(username)s / password %(password)s")
+
+        out("")
+        out(heading(_("The iiniit_auth demo is ready.")))
+        out("")
+        out(_("Admin: %(url)s") % {"url": f"{base}/admin/"})
+        out(
+            "  "
+            + _("superuser: %(account)s")
+            % {"account": account % {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}}
+        )
+        out(
+            "  "
+            + _("demo user: %(account)s (owns the demo keys)")
+            % {"account": account % {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}}
+        )
+        out("")
+        out(heading(_("Credentials, shown this once (only their digests are stored):")))
+        # The labels end in ": <value>" on a line of their own, so scripts can pick them up.
+        out(f"API key: {made.key}")
+        out(
+            "  "
+            + _("%(name)s (%(id)s), scopes: %(scopes)s")
+            % {"name": KEY_NAME, "id": made.key_id, "scopes": " ".join(KEY_SCOPES)}
+        )
+        out(f"Read-only API key: {made.read_only_key}")
+        out(
+            "  "
+            + _("%(name)s, scopes: %(scopes)s")
+            % {"name": READ_ONLY_KEY_NAME, "scopes": " ".join(READ_ONLY_KEY_SCOPES)}
+        )
+        out(f"OAuth client id: {made.client_id}")
+        out(f"OAuth client secret: {made.client_secret}")
+        out(
+            "  "
+            + _("%(name)s: a confidential OAuth application for the client-credentials grant")
+            % {"name": OAUTH_CLIENT_NAME}
+        )
+        out("")
+        out(heading(_("Try it once the server runs (paste one command at a time):")))
+        for description, command in commands:
+            out("")
+            out(f"  {description}:")
+            out(f"    {command}")
+        out("")
+        out(
+            self.style.WARNING(
+                _(
+                    "The demo passwords, and DEBUG when it is on, are for local use only. "
+                    "Never expose this server to a network."
+                )
+            )
+        )
+        out(
+            _(
+                "Run demo_setup again for fresh credentials: the ones printed before then stop working."
+            )
+        )
+        out("")

@@ -1,0 +1,143 @@
+"""Settings of the example project, the one place in this repository that reads the environment.
+
+Every value that differs between a laptop and a server comes from an environment variable,
+through django-environ:
+
+=================  ======================================================================
+``DATABASE_URL``   default ``sqlite:///<repository>/demo.sqlite3``; e.g. ``postgres://…``
+``CACHE_URL``      default ``locmemcache://``; e.g. ``redis://127.0.0.1:6379/1``
+``SECRET_KEY``     required when ``DEBUG`` is off; the built-in one is for local use only
+``DEBUG``          default ``true``, for the demo; set ``DEBUG=false`` anywhere else
+``ALLOWED_HOSTS``  default ``localhost,127.0.0.1``; comma-separated
+=================  ======================================================================
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=True)
+
+# Anyone can read this key in the repository, so it may only sign the cookies of a local demo.
+_DEMO_SECRET_KEY = "django-insecure-iiniit-auth-demo-only-never-use-this-outside-localhost"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the example project refuses the built-in "
+            "demo key: set the SECRET_KEY environment variable to a long random value, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))".'
+        )
+    SECRET_KEY = _DEMO_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'demo.sqlite3'}"),
+}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "iiniit_auth",
+    "project.example",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware: a request that sends ?api_key= gets Cache-Control:
+    # no-store and Referrer-Policy: no-referrer on whatever answers it (RFC 6750 section 2.3).
+    "iiniit_auth.middleware.QueryParamKeyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The project's own templates come first, so they can restyle django-oauth-toolkit's.
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Error pages and reports (DEBUG pages, admin emails) would show ?api_key= values raw.
+DEFAULT_EXCEPTION_REPORTER = "iiniit_auth.redaction.ExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporterFilter"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The one scope registry: API keys and OAuth 2.0 tokens both draw from it.
+IINIIT_AUTH = {
+    "SCOPES": {
+        "orders:read": "Read orders",
+        "orders:write": "Create and change orders",
+        "profile:read": "Read your profile",
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "iiniit_auth.authentication.APIKeyAuthentication",
+        "iiniit_auth.authentication.OAuth2Authentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["iiniit_auth.permissions.HasScopes"],
+    # Adds RFC 6750's insufficient_scope challenge to 403s for missing scopes.
+    "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
+}
+
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(timedelta(days=14).total_seconds()),
+    # PKCE for every authorization-code client (RFC 9700 section 2.1.1), and a refresh token
+    # is good for one use only, so a stolen one is noticed (RFC 9700 section 4.14.2).
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+}
