@@ -1,0 +1,314 @@
+"""The README's quick start, followed word for word in a brand-new project.
+
+The README marks each block of its quick start with an HTML comment saying what to do with it:
+
+* ``<!-- quickstart: append FILE -->``: add the block to the end of FILE (the settings);
+* ``<!-- quickstart: write FILE -->``: the block is FILE's whole content (views, URLconf);
+* ``<!-- quickstart: run -->``: shell lines, ``python manage.py …`` or ``VAR=$(python manage.py …)``;
+* ``<!-- quickstart: python -->``: code to run in ``python manage.py shell``;
+* ``<!-- quickstart: serve -->``: the line that serves the project;
+* ``<!-- quickstart: curl -->``: ``curl`` lines, each with a comment that starts with the
+  status code it gets.
+
+The test makes a project with ``django-admin startproject``, does what the blocks say, changing
+only the placeholders (USERNAME, NAME), the interpreter (this one) and the server's port, then
+calls the running server with the curl lines over real HTTP. The project imports iiniit_auth as
+any project would, from the installed distribution: its processes get neither this
+repository's directory on their path nor the suite's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCK = re.compile(
+    r"^<!-- quickstart: (?P<what>[^>]*?) -->\n```[\w-]*\n(?P<body>.*?)^```$", re.M | re.S
+)
+#: What the tests put for the README's placeholders.
+PLACEHOLDERS = {"USERNAME": "alice", "NAME": "quickstart"}
+#: Where the README's curl lines expect the server; the tests serve on a free port instead.
+README_ORIGIN = "http://127.0.0.1:8000"
+KEY_SHAPE = re.compile(r"iik_[0-9A-Za-z]{44}")
+TIMEOUT = 60
+
+
+def blocks(kind: str) -> list[tuple[str, str]]:
+    """Return ``(argument, body)`` of each quick-start block of ``kind``, in README order."""
+    found = []
+    for match in BLOCK.finditer(README.read_text(encoding="utf-8")):
+        what, _, argument = match["what"].partition(" ")
+        if what == kind:
+            found.append((argument, match["body"]))
+    return found
+
+
+def lines(kind: str) -> list[str]:
+    """The non-empty lines of every block of ``kind``."""
+    return [line for _, body in blocks(kind) for line in body.splitlines() if line.strip()]
+
+
+def manage_py(line: str) -> list[str]:
+    """The argv for a README line ``python manage.py …``: this interpreter, placeholders filled."""
+    words = shlex.split(line)
+    assert words[:2] == ["python", "manage.py"], f"not a manage.py command line: {line!r}"
+    return [sys.executable, "manage.py", *(PLACEHOLDERS.get(word, word) for word in words[2:])]
+
+
+@dataclass
+class Call:
+    """One README curl line, ready to send."""
+
+    line: str
+    expected: int
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def curl_calls(variables: dict[str, str], port: int) -> list[Call]:
+    """Parse the README's curl lines, with ``$VAR`` from ``variables``, aimed at ``port``."""
+    calls = []
+    for line in lines("curl"):
+        command, _, comment = line.partition("#")
+        status = re.match(r"\s*([1-5][0-9][0-9])\b", comment)
+        assert status, f"a curl line must say the status it gets in its comment: {line!r}"
+        command = re.sub(r"\$(\w+)", lambda m: variables[m[1]], command)
+        words = shlex.split(command)
+        assert words[0] == "curl", line
+        method, url, headers = "GET", "", {}
+        rest = iter(words[1:])
+        for word in rest:
+            if word == "-i":
+                continue  # show the headers: every Answer has them
+            if word == "-X":
+                method = next(rest)
+            elif word == "-H":
+                name, _, value = next(rest).partition(":")
+                headers[name.strip()] = value.strip()
+            elif word.startswith(README_ORIGIN + "/"):
+                url = f"http://127.0.0.1:{port}" + word.removeprefix(README_ORIGIN)
+            else:
+                pytest.fail(f"the README's curl line uses {word!r}, which this test cannot send")
+        assert url, f"no URL in {line!r}"
+        calls.append(Call(line, int(status[1]), method, url, headers))
+    return calls
+
+
+def send(call: Call) -> Answer:
+    """Send ``call`` to the test server, as curl would (no proxy)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(call.url, method=call.method, headers=call.headers)  # noqa: S310 - http on loopback
+    try:
+        with opener.open(request, timeout=10) as response:
+            return Answer(response.status, dict(response.headers), response.read().decode())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Answer(error.code, dict(error.headers), error.read().decode())
+
+
+@dataclass
+class Project:
+    """A project on disk, and what its set-up produced."""
+
+    path: Path
+    env: dict[str, str]
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def run(self, argv: list[str], env: dict[str, str] | None = None) -> str:
+        """Run ``argv`` in the project; return its stdout. Fails the test on a non-zero exit."""
+        done = subprocess.run(  # noqa: S603 - this interpreter and the README's own words
+            argv,
+            cwd=self.path,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 0, (
+            f"{shlex.join(argv[1:])} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+        return done.stdout
+
+    def run_line(self, line: str) -> None:
+        """Run a ``run`` line: a manage.py command, or ``VAR=$(…)`` keeping its output in VAR."""
+        assigned = re.fullmatch(r"(?P<name>[A-Z_]+)=\$\((?P<command>.*)\)", line.strip())
+        output = self.run(manage_py(assigned["command"] if assigned else line))
+        if assigned:
+            self.variables[assigned["name"]] = output.strip()
+
+    def create_user(self) -> None:
+        """Make the user the README's USERNAME names, as it suggests: ``createsuperuser``.
+
+        Without a password (no slow password hash): the user only owns keys here.
+        """
+        self.run(
+            [
+                *(sys.executable, "manage.py", "createsuperuser", "--noinput"),
+                *("--username", PLACEHOLDERS["USERNAME"], "--email", "alice@example.com"),
+            ]
+        )
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project made by ``django-admin startproject`` and set up as the quick start says."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # pytest-django exports the suite's settings module; the project has its own.
+        if name not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH"}
+    }
+    made = Project(tmp_path, {**env, "PYTHONUNBUFFERED": "1"})
+    made.run([str(Path(sys.executable).parent / "django-admin"), "startproject", "mysite", "."])
+
+    for kind in ("append", "write"):
+        for name, body in blocks(kind):
+            target = made.path / name
+            if kind == "append":
+                assert target.is_file(), f"the README adds to {name}, which startproject lacks"
+                body = target.read_text(encoding="utf-8") + "\n\n" + body
+            target.write_text(body, encoding="utf-8")
+
+    user_made = False
+    for line in lines("run"):
+        if "USERNAME" in shlex.split(line) and not user_made:
+            # The README issues the key to "an existing user": make one just before.
+            made.create_user()
+            user_made = True
+        made.run_line(line)
+    assert KEY_SHAPE.fullmatch(made.variables.get("KEY", "")), made.variables
+    return made
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(project):
+    """The project served as the README says, on a free port; yields ``(port, log path)``."""
+    (serve,) = lines("serve")
+    assert shlex.split(serve) == ["python", "manage.py", "runserver"], serve
+    port = free_port()
+    log = project.path / "runserver.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter and the README's own words
+            [*manage_py(serve), "--noreload", f"127.0.0.1:{port}"],
+            cwd=project.path,
+            env=project.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"runserver exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"runserver did not listen within {TIMEOUT} s:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield port, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def python_block_key(project: Project) -> str:
+    """Run the README's Python block in ``manage.py shell``; return the key it prints."""
+    (code,) = [body for _, body in blocks("python")]
+    for placeholder, value in PLACEHOLDERS.items():
+        code = code.replace(f'"{placeholder}"', f'"{value}"')
+    printed = project.run([sys.executable, "manage.py", "shell", "-c", code])
+    (key,) = KEY_SHAPE.findall(printed)
+    return key
+
+
+def assert_answers(calls: list[Call]) -> None:
+    """Send each call; check its status and what the README's view and settings promise."""
+    for call in calls:
+        answer = send(call)
+        assert answer.status == call.expected, (call.line, answer)
+        if answer.status == 401:
+            challenge = answer.headers["WWW-Authenticate"]
+            assert challenge.startswith("ApiKey realm="), challenge
+            assert "Bearer realm=" in challenge, challenge
+        elif answer.status == 403:
+            assert answer.json()["error"] == "insufficient_scope", answer
+            assert answer.json()["missing_scopes"] == ["orders:write"], answer
+            assert 'error="insufficient_scope"' in answer.headers["WWW-Authenticate"]
+        elif answer.status == 200:
+            assert answer.json()["caller"] == PLACEHOLDERS["USERNAME"], answer
+        if "api_key=" in call.url:
+            assert answer.headers["Cache-Control"] == "no-store", answer
+            assert answer.headers["Referrer-Policy"] == "no-referrer", answer
+
+
+def test_the_quick_start_works_word_for_word(project, server):
+    # One scenario, so the suite builds one project however its tests are distributed.
+    port, log = server
+
+    checked = project.run([sys.executable, "manage.py", "check"])
+    assert "System check identified no issues" in checked, checked
+
+    calls = curl_calls(project.variables, port)
+    assert {401, 403, 200} <= {call.expected for call in calls}
+    assert any("api_key=" in call.url for call in calls)
+    assert_answers(calls)
+
+    # The key the README issues in Python answers exactly as the command's.
+    key = python_block_key(project)
+    assert key != project.variables["KEY"]
+    assert_answers(curl_calls({**project.variables, "KEY": key}, port))
+
+    # runserver logs each request line just after answering it: wait for both query-string
+    # requests, then look for the keys.
+    deadline = time.monotonic() + 10
+    while log.read_text().count("/api/orders/?api_key=") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    logged = log.read_text()
+    assert logged.count("/api/orders/?api_key=") >= 2, logged
+    assert project.variables["KEY"] not in logged
+    assert key not in logged
+
+
+def test_the_readme_links_to_files_that_exist():
+    text = README.read_text(encoding="utf-8")
+    targets = set(re.findall(r"\]\((?!https?://|#)([^)#\s]+)", text))
+
+    assert "docs/index.md" in targets
+    assert [t for t in sorted(targets) if not (README.parent / t).is_file()] == []
