@@ -1,7 +1,8 @@
 """The models: API keys and the audit log (``CredentialEvent``)."""
 
-from iiniit_auth.models.apikey import NEVER, AbstractAPIKey, APIKey, APIKeyManager, APIKeyQuerySet
+from iiniit_auth.models.apikey import AbstractAPIKey, APIKey
 from iiniit_auth.models.audit import CredentialEvent, CredentialEventQuerySet
+from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
 
 __all__ = [
     "NEVER",
