@@ -58,7 +58,7 @@ def test_rotation_carries_the_subclass_fields(team_key, user):
 
 @pytest.mark.urls(__name__)
 def test_a_subclass_authenticates_through_its_own_class(team_key):
-    key, plaintext = team_key
+    _, plaintext = team_key
     response = APIClient().get("/team/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
     assert response.status_code == 200
     assert response.json() == {"team": "platform", "user": "ann"}

@@ -5,6 +5,7 @@ Usage: python tools/check_wheel.py DIST_DIR   (exits non-zero, listing what is w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,10 +21,15 @@ def main() -> int:
         print(f"No iiniit_auth wheel in {dist}/")
         return 1
     names = set(zipfile.ZipFile(wheels[-1]).namelist())
-    tracked = subprocess.run(
-        ["git", "ls-files", "iiniit_auth"], capture_output=True, text=True, check=True
+    git = shutil.which("git") or "git"
+    tracked = subprocess.run(  # noqa: S603 - fixed arguments, no user input
+        [git, "ls-files", "iiniit_auth"], capture_output=True, text=True, check=True
     ).stdout.split()
-    problems = [f"missing from the wheel: {name}" for name in sorted(set(tracked) | set(REQUIRED)) if name not in names]
+    problems = [
+        f"missing from the wheel: {name}"
+        for name in sorted(set(tracked) | set(REQUIRED))
+        if name not in names
+    ]
     problems += [
         f"should not be in the wheel: {name}"
         for name in sorted(names)
