@@ -11,6 +11,17 @@ from rest_framework.test import APIClient
 from iiniit_auth.models import APIKey
 
 
+# Declared here, not in tests/browser/conftest.py, so `pytest --screenshots` works from the root.
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="Save a screenshot of each admin screen the browser tests visit to "
+        "tests/browser/screenshots/.",
+    )
+
+
 @pytest.fixture
 def user(db):
     return get_user_model().objects.create_user("ann", "ann@example.com", "ann-password")

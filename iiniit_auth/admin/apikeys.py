@@ -1,0 +1,348 @@
+"""The API key admin: list, read-only change page, and the rotate and revoke screens.
+
+Nothing here edits a key. Issuing replaces the add form (:func:`views.issue_view`), rotating
+and revoking are screens of their own, and each goes through a lifecycle method. Deleting is
+not offered: a key is revoked, and its history stays in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from iiniit_auth import scopes
+from iiniit_auth.admin import views
+from iiniit_auth.admin.audit import details_text
+from iiniit_auth.admin.filters import (
+    ActivityFilter,
+    ScopeFilter,
+    StatusFilter,
+    public_id_terms,
+    search_without_keys,
+)
+from iiniit_auth.admin.forms import IssueForm
+from iiniit_auth.admin.overview import overview_view
+from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
+from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
+
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[AbstractAPIKey]
+else:
+    ModelAdmin = admin.ModelAdmin
+
+
+#: How many of a key's audit events its change page lists (the audit log has them all).
+EVENTS_SHOWN = 50
+
+
+def status_meaning(status: Status) -> str:
+    """What a badge means for requests with the key, in a sentence."""
+    if status == Status.EXPIRING:
+        return str(
+            _("Authenticates, but expires within %(days)d days.") % {"days": EXPIRING_WITHIN.days}
+        )
+    return str(
+        {
+            Status.ACTIVE: _("Authenticates."),
+            Status.EXPIRED: _("Past its expiry: refused."),
+            Status.ROTATED: _("Replaced by a successor: refused once its grace period ends."),
+            Status.REVOKED: _("Revoked: refused."),
+        }[status]
+    )
+
+
+def status_badge(key: AbstractAPIKey, now: datetime | None = None) -> SafeString:
+    """The coloured badge of ``key``'s status, with a tooltip saying what it means."""
+    status = status_of(key, now or timezone.now())
+    return format_html(
+        '<span class="iiniit-badge iiniit-badge--{}" title="{}">{}</span>',
+        status.value,
+        status_meaning(status),
+        status.label,
+    )
+
+
+def _when(moment: Any) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(ModelAdmin):
+    """API keys in Django admin. Subclass and register it for your own concrete key model."""
+
+    list_display = (
+        "name",
+        "public_id_column",
+        "owner",
+        "scopes_column",
+        "status_column",
+        "last_used_at",
+        "expires_column",
+    )
+    list_display_links = ("name", "public_id_column")
+    # Named outright so that a subclass registered for a model of another app keeps its buttons.
+    change_form_template = "admin/iiniit_auth/apikey/change_form.html"
+    list_filter = (
+        StatusFilter,
+        ActivityFilter,
+        ScopeFilter,
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("owner",)
+    list_per_page = 50
+    search_help_text = _(
+        "Name, public id (with or without its prefix), or the owner's username or e-mail."
+    )
+    actions = ("revoke_selected",)
+    readonly_fields = (
+        "name",
+        "public_id_column",
+        "status_detail",
+        "owner",
+        "scopes_detail",
+        "created_at",
+        "created_by",
+        "expires_column",
+        "last_used_column",
+        "networks_detail",
+        "predecessor_link",
+        "successor_link",
+        "revoked_at",
+        "revoked_by",
+        "revoke_reason",
+    )
+
+    class Media:
+        css = {"all": ("iiniit_auth/admin.css",)}
+        js = ("iiniit_auth/admin.js",)
+
+    # -- permissions ----------------------------------------------------------------------
+
+    def _has(self, request: HttpRequest, codename: str) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        """``rotate_apikey``: may rotate keys (and so see the successor's plaintext once)."""
+        return self._has(request, "rotate_apikey")
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """``revoke_apikey``: may revoke keys, one by one or several at once."""
+        return self._has(request, "revoke_apikey")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A key is never edited: its page is read-only for everyone, superusers included.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoke instead: a deleted key would leave audit events pointing at nothing.
+        return False
+
+    # -- list -----------------------------------------------------------------------------
+
+    @admin.display(description=_("public id"), ordering="public_id")
+    def public_id_column(self, key: AbstractAPIKey) -> SafeString:
+        return format_html("<code>{}</code>", key.display_id)
+
+    @admin.display(description=_("scopes"))
+    def scopes_column(self, key: AbstractAPIKey) -> SafeString:
+        if not key.scope_list:
+            return format_html('<span class="quiet">{}</span>', _("none"))
+        return format_html_join(
+            " ", '<code class="iiniit-scope">{}</code>', ((s,) for s in key.scope_list)
+        )
+
+    @admin.display(description=_("status"))
+    def status_column(self, key: AbstractAPIKey) -> SafeString:
+        return status_badge(key)
+
+    @admin.display(description=_("expires"), ordering="expires_at")
+    def expires_column(self, key: AbstractAPIKey) -> str:
+        return _when(key.expires_at) if key.expires_at else str(_("never"))
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        user_model = get_user_model()
+        fields = ["name", "public_id__startswith", f"owner__{user_model.USERNAME_FIELD}"]
+        email = user_model.get_email_field_name()
+        if email != user_model.USERNAME_FIELD and any(
+            f.name == email for f in user_model._meta.get_fields()
+        ):
+            fields.append(f"owner__{email}")
+        return fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        """Search as typed, with ``iik_<public id>`` read as the public id."""
+        return super().get_search_results(request, queryset, public_id_terms(search_term))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list; a search for a whole pasted key is first sent to its public id."""
+        return search_without_keys(request) or super().changelist_view(request, extra_context)
+
+    # -- change page ----------------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [
+            (
+                None,
+                {"fields": ("name", "public_id_column", "status_detail", "owner", "scopes_detail")},
+            ),
+            (
+                _("Lifetime"),
+                {"fields": ("created_at", "created_by", "expires_column", "last_used_column")},
+            ),
+            (_("Networks"), {"fields": ("networks_detail",)}),
+            (_("Rotation"), {"fields": ("predecessor_link", "successor_link")}),
+        ]
+        if obj is not None and obj.revoked_at is not None:
+            fieldsets.append(
+                (_("Revocation"), {"fields": ("revoked_at", "revoked_by", "revoke_reason")})
+            )
+        return fieldsets
+
+    @admin.display(description=_("status"))
+    def status_detail(self, key: AbstractAPIKey) -> SafeString:
+        now = timezone.now()
+        status = status_of(key, now)
+        if status == Status.ROTATED and key.is_active and key.expires_at:
+            note: object = _("The old key is still accepted until %(when)s.") % {
+                "when": _when(key.expires_at)
+            }
+        else:
+            note = status_meaning(status)
+        return format_html('{} <span class="quiet">{}</span>', status_badge(key, now), note)
+
+    @admin.display(description=_("scopes"))
+    def scopes_detail(self, key: AbstractAPIKey) -> SafeString:
+        if not key.scope_list:
+            return format_html(
+                '<span class="quiet">{}</span>', _("No scopes: only unscoped endpoints.")
+            )
+        return format_html(
+            # Divs, not a list: admin's form styles indent every <ul> in an aligned fieldset.
+            '<div class="iiniit-scopes">{}</div>',
+            format_html_join(
+                "",
+                '<div><code class="iiniit-scope">{}</code> {}</div>',
+                scopes.describe(key.scope_list),
+            ),
+        )
+
+    @admin.display(description=_("last used"))
+    def last_used_column(self, key: AbstractAPIKey) -> str:
+        return _when(key.last_used_at) if key.last_used_at else str(_("never used"))
+
+    @admin.display(description=_("allowed networks"))
+    def networks_detail(self, key: AbstractAPIKey) -> SafeString:
+        if not key.allowed_networks:
+            return format_html("{}", _("Any address"))
+        return format_html_join(", ", "<code>{}</code>", ((n,) for n in key.allowed_networks))
+
+    def _key_link(self, key: AbstractAPIKey | None) -> SafeString:
+        if key is None:
+            return format_html("{}", self.get_empty_value_display())
+        return format_html('<a href="{}">{}</a>', views.change_url(self, key.pk), str(key))
+
+    @admin.display(description=_("rotated from"))
+    def predecessor_link(self, key: AbstractAPIKey) -> SafeString:
+        return self._key_link(key.predecessor)
+
+    @admin.display(description=_("rotated to"))
+    def successor_link(self, key: AbstractAPIKey) -> SafeString:
+        # The reverse side of the one-to-one: its DoesNotExist is also an AttributeError.
+        return self._key_link(getattr(key, "successor", None))
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context.update(
+                can_rotate=can_rotate(obj) and self.has_rotate_permission(request),
+                can_revoke=can_revoke(obj) and self.has_revoke_permission(request),
+                events=[
+                    (event, details_text(event.details))
+                    for event in CredentialEvent.objects.filter(
+                        kind=CredentialEvent.Kind.API_KEY, credential_id=obj.public_id
+                    )[:EVENTS_SHOWN]
+                ],
+                events_shown=EVENTS_SHOWN,
+                audit_url=_audit_url(self, request, obj.public_id),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # -- issue, rotate, revoke ------------------------------------------------------------
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Issue through ``APIKey.objects.issue``; the answer shows the key once."""
+        return views.issue_view(self, request)
+
+    def issue_adminform(self, form: IssueForm) -> helpers.AdminForm:
+        """The add form laid out as Django admin lays out forms."""
+        fieldsets = [
+            (None, {"fields": ["name", "owner", "scopes"]}),
+            (_("Expiry"), {"fields": ["expires_in", "expires_on"]}),
+            (_("Networks"), {"fields": ["allowed_networks"]}),
+        ]
+        # AdminForm lays out any form; django-stubs types it for model forms only.
+        return helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
+
+    def get_urls(self) -> list[URLPattern]:
+        app, model = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        # Before Django's own patterns: "<path:object_id>/" would catch "overview/".
+        own = [
+            path("overview/", wrap(self.overview_view), name=f"{app}_overview"),
+            path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
+            path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
+        ]
+        return own + super().get_urls()
+
+    def overview_view(self, request: HttpRequest) -> HttpResponse:
+        """The counts of the app index, as a page of its own."""
+        return overview_view(self.admin_site, request)
+
+    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Rotate one key; needs ``rotate_apikey``."""
+        return views.rotate_view(self, request, object_id)
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Revoke one key; needs ``revoke_apikey``."""
+        return views.revoke_view(self, request, object_id)
+
+    @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return views.revoke_selected(self, request, queryset)
+
+
+def _audit_url(model_admin: APIKeyAdmin, request: HttpRequest, public_id: str) -> str | None:
+    """The audit log filtered to one key, or None where the user cannot see the audit log."""
+    site = model_admin.admin_site
+    if not site.is_registered(CredentialEvent):
+        return None
+    if not site.get_model_admin(CredentialEvent).has_view_permission(request):
+        return None
+    opts = CredentialEvent._meta
+    base = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=site.name)
+    return f"{base}?q={public_id}"

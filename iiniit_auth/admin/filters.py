@@ -1,0 +1,139 @@
+"""Filters and search of the admin lists.
+
+The API key list filters by status, activity and scope (none of them queries to render). Both
+lists search by public id, written with or without its prefix; a whole key pasted into the
+search box is cut down to its public id before the list is shown (:func:`search_without_keys`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from iiniit_auth import keys, scopes
+from iiniit_auth.admin.status import (
+    EXPIRING_WITHIN,
+    Status,
+    authenticates,
+    badge_q,
+    recently_revoked_q,
+    unused_q,
+)
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.models import APIKeyQuerySet
+
+#: The "Status" filter's value for every key that authenticates now (wider than the badge).
+AUTHENTICATES = "authenticates"
+UNUSED = "unused"
+RECENTLY_REVOKED = "recently_revoked"
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Filter by badge, or by "authenticates now" (every badge whose key is still accepted)."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (AUTHENTICATES, _("Authenticates now")),
+            (Status.ACTIVE.value, _("Active")),
+            (
+                Status.EXPIRING.value,
+                _("Expiring within %(days)d days") % {"days": EXPIRING_WITHIN.days},
+            ),
+            (Status.EXPIRED.value, _("Expired")),
+            (Status.ROTATED.value, _("Rotated")),
+            (Status.REVOKED.value, _("Revoked")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        value = self.value()
+        now = timezone.now()
+        if value == AUTHENTICATES:
+            return queryset.filter(authenticates(now))
+        if value in Status.values:
+            return queryset.filter(badge_q(Status(value), now))
+        return None
+
+
+class ActivityFilter(admin.SimpleListFilter):
+    """The overview's other two counts as filters: long unused keys, recent revocations."""
+
+    title = _("activity")
+    parameter_name = "activity"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (UNUSED, _("Unused for 90 days")),
+            (RECENTLY_REVOKED, _("Revoked in the last 30 days")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        now = timezone.now()
+        if self.value() == UNUSED:
+            return queryset.filter(unused_q(now))
+        if self.value() == RECENTLY_REVOKED:
+            return queryset.filter(recently_revoked_q(now))
+        return None
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    """Keys carrying one scope of the registry."""
+
+    title = _("scope")
+    parameter_name = "scope"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(name, name) for name in scopes.registry()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        value = self.value()
+        if value and value in scopes.registry():
+            # with_scope() is the model's own definition of "carries a scope".
+            if isinstance(queryset, APIKeyQuerySet):
+                return queryset.with_scope(value)
+            return queryset.filter(pk__in=queryset.model._default_manager.with_scope(value))
+        return None
+
+
+def _key_words() -> re.Pattern[str]:
+    prefix = re.escape(auth_settings().KEY_PREFIX)
+    return re.compile(rf"(?<![^\s\"',]){prefix}_([0-9A-Za-z]+)")
+
+
+def public_id_terms(search_term: str) -> str:
+    """Rewrite the words of a search that name a key as its public id.
+
+    ``iik_<public id>`` becomes ``<public id>``; so does a whole key (``iik_`` and 44
+    characters), whose secret part is dropped. Other words are left as typed.
+    """
+
+    def public_id(match: re.Match[str]) -> str:
+        rest = match[1]
+        return rest[: keys.PUBLIC_ID_LENGTH] if len(rest) == keys.BODY_LENGTH else rest
+
+    return _key_words().sub(public_id, search_term)
+
+
+def search_without_keys(request: HttpRequest) -> HttpResponseRedirect | None:
+    """A redirect to the same list searching public ids, if the search holds a whole key.
+
+    Admin echoes the search into the search box, the pagination and every row's link; a key
+    pasted there would be repeated all over the page. The redirect answers before any of that.
+    Returns None when the search holds no whole key.
+    """
+    term = request.GET.get(SEARCH_VAR, "")
+    whole = any(len(match[1]) == keys.BODY_LENGTH for match in _key_words().finditer(term))
+    if not whole:
+        return None
+    query = request.GET.copy()
+    query[SEARCH_VAR] = public_id_terms(term)
+    return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")

@@ -1,0 +1,214 @@
+"""The forms of the API key screens: issue, rotate, revoke (one key or several).
+
+They collect and check what a person typed; the lifecycle methods check the rest and write.
+No form here saves anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final, cast
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.contrib.admin.widgets import (
+    AdminDateWidget,
+    AutocompleteSelect,
+    ForeignKeyRawIdWidget,
+)
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import ForeignKey
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from iiniit_auth import networks, scopes
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.durations import format_duration, parse_duration
+from iiniit_auth.models import NEVER, AbstractAPIKey
+from iiniit_auth.models.managers import NAME_MAX_LENGTH, REASON_MAX_LENGTH
+
+NEVER_CHOICE: Final = "never"
+DATE_CHOICE: Final = "date"
+#: The lifetimes offered besides the configured default, as ``iiniit_auth.durations`` writes them.
+LIFETIMES: Final = ("30d", "90d", "365d")
+#: The grace periods offered when rotating: "0" retires the old key at once.
+GRACE_CHOICES: Final = (
+    ("0", _("None: the old key stops working now")),
+    ("1h", _("1 hour")),
+    ("24h", _("24 hours")),
+    ("7d", _("7 days")),
+)
+
+
+def _lifetime_label(text: str) -> str:
+    duration = parse_duration(text)
+    if duration.seconds == 0 and duration.microseconds == 0:
+        return ngettext("%(n)d day", "%(n)d days", duration.days) % {"n": duration.days}
+    return text
+
+
+def expiry_choices() -> tuple[list[tuple[str, str]], str]:
+    """Return the expiry choices and the initial one, which is ``DEFAULT_KEY_LIFETIME``."""
+    lifetime = auth_settings().DEFAULT_KEY_LIFETIME
+    default = NEVER_CHOICE if lifetime is None else format_duration(lifetime)
+    values = list(LIFETIMES)
+    if default not in (*values, NEVER_CHOICE):
+        values.append(default)
+        values.sort(key=parse_duration)
+    choices = [(value, _lifetime_label(value)) for value in values]
+    choices += [(NEVER_CHOICE, str(_("Never"))), (DATE_CHOICE, str(_("On the date below")))]
+    marked = [
+        (value, str(_("%(label)s (default)") % {"label": label}) if value == default else label)
+        for value, label in choices
+    ]
+    return marked, default
+
+
+def owner_widget(field: ForeignKey[Any, Any], admin_site: AdminSite) -> forms.Widget:
+    """Autocomplete when the user model's admin can search users, else a raw id with lookup."""
+    user_model = get_user_model()
+    if (
+        admin_site.is_registered(user_model)
+        and admin_site.get_model_admin(user_model).search_fields
+    ):
+        return AutocompleteSelect(field, admin_site)
+    return ForeignKeyRawIdWidget(field.remote_field, admin_site)
+
+
+class OnceForm(forms.Form):
+    """A form that carries a one-time token (``iiniit_auth.admin.once``)."""
+
+    once = forms.CharField(widget=forms.HiddenInput)
+
+
+class IssueForm(OnceForm):
+    """The add form. ``cleaned_data["expires_at"]`` is a datetime, ``NEVER`` or absent."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=NAME_MAX_LENGTH,
+        help_text=_(
+            "What the key is for, e.g. “Nightly export”. Shown in lists and the audit log."
+        ),
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=get_user_model()._default_manager.none(),
+        help_text=_("The user the key acts as: requests made with it are this user's requests."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "radiolist"}),
+        help_text=_("What the key may do. A key without scopes reaches only unscoped endpoints."),
+    )
+    expires_in = forms.ChoiceField(label=_("Expires"))
+    expires_on = forms.DateField(
+        label=_("Expiry date"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("With “On the date below”: the key stops working at the end of this day."),
+    )
+    allowed_networks = forms.CharField(
+        label=_("Allowed networks"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_(
+            "Addresses or networks in CIDR notation (10.0.0.0/8, 2001:db8::/32), one per line. "
+            "Leave empty to accept the key from any address."
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, model: type[AbstractAPIKey], admin_site: AdminSite, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        owner = cast("forms.ModelChoiceField[Any]", self.fields["owner"])
+        owner.widget = owner_widget(
+            cast("ForeignKey[Any, Any]", model._meta.get_field("owner")), admin_site
+        )
+        # After the widget: setting the queryset hands the widget its choices.
+        owner.queryset = get_user_model()._default_manager.filter(is_active=True)
+        # The registry is read per form, so a settings change shows on the next page.
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
+            (name, format_html("<code>{}</code> {}", name, description))
+            for name, description in scopes.registry().items()
+        ]
+        expiry = cast(forms.ChoiceField, self.fields["expires_in"])
+        expiry.choices, expiry.initial = expiry_choices()
+
+    def clean_allowed_networks(self) -> list[str]:
+        try:
+            return networks.normalize(self.cleaned_data.get("allowed_networks") or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        choice = data.get("expires_in")
+        if choice == NEVER_CHOICE:
+            data["expires_at"] = NEVER
+        elif choice == DATE_CHOICE:
+            day: date | None = data.get("expires_on")
+            if day is None:
+                self.add_error("expires_on", _("Give the date the key stops working."))
+            else:
+                # The end of the chosen day, in the current time zone: the key works all of it.
+                end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+                if end <= timezone.now():
+                    self.add_error("expires_on", _("The date is in the past."))
+                else:
+                    data["expires_at"] = end
+        elif choice:
+            data["expires_at"] = timezone.now() + parse_duration(choice)
+        return data
+
+    def expiry_field(self) -> str:
+        """The field an expiry error from ``issue()`` belongs to."""
+        return "expires_on" if self.data.get("expires_in") == DATE_CHOICE else "expires_in"
+
+    def issue_arguments(self) -> dict[str, Any]:
+        """The keyword arguments for ``APIKey.objects.issue`` (without actor and address)."""
+        data = self.cleaned_data
+        return {
+            "owner": data["owner"],
+            "name": data["name"],
+            "scopes": data["scopes"],
+            "expires_at": data["expires_at"],
+            "allowed_networks": data["allowed_networks"],
+        }
+
+
+class RotateForm(OnceForm):
+    """Choose how long the old key keeps working beside its successor."""
+
+    grace = forms.ChoiceField(
+        label=_("Grace period"),
+        choices=GRACE_CHOICES,
+        initial="0",
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
+        help_text=_(
+            "How long the old key keeps working beside the new one, so clients can switch "
+            "without an outage. Never past the old key's own expiry."
+        ),
+    )
+
+    def grace_period(self) -> timedelta:
+        return parse_duration(self.cleaned_data["grace"])
+
+
+class RevokeForm(forms.Form):
+    """The reason for revoking, kept in the key and the audit log."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_(
+            "Why the key is revoked, e.g. “leaked in a CI log” or “integration retired”. "
+            "Kept with the key and in the audit log."
+        ),
+    )

@@ -1,0 +1,342 @@
+"""The API key screens beyond Django's own: issue, show once, rotate, revoke, revoke several.
+
+Each view checks the permission, reads a form, calls one lifecycle method (``issue``,
+``rotate`` or ``revoke``, which write the key and its ``CredentialEvent``), writes Django's
+admin log (never a secret) and answers. A plaintext key exists in :func:`show_once`'s response
+and nowhere else: not in ``messages``, the session, a redirect URL or a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+
+from iiniit_auth.admin import once
+from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
+from iiniit_auth.admin.status import can_revoke, can_rotate
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.durations import format_duration
+from iiniit_auth.exceptions import KeyStateError
+from iiniit_auth.models import AbstractAPIKey
+
+if TYPE_CHECKING:
+    from iiniit_auth.admin.apikeys import APIKeyAdmin
+
+#: The purpose of the add form's one-time tokens (a rotate form's is ``rotate:<pk>``).
+ISSUE: Final = "issue"
+#: The path the show-once page's curl line calls; any endpoint that accepts the key would do.
+EXAMPLE_PATH = "/api/ping/"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address recorded in the audit log for an admin action."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _templates(model_admin: APIKeyAdmin, name: str) -> list[str]:
+    opts = model_admin.model._meta
+    return [
+        f"admin/{opts.app_label}/{opts.model_name}/{name}",
+        f"admin/{opts.app_label}/{name}",
+        f"admin/iiniit_auth/apikey/{name}",
+    ]
+
+
+def _context(model_admin: APIKeyAdmin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    opts = model_admin.model._meta
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "subtitle": None,
+        "has_view_permission": model_admin.has_view_permission(request),
+        "media": model_admin.media,
+        **extra,
+    }
+
+
+def _adminform(form: RotateForm | RevokeForm, *fields: str) -> helpers.AdminForm:
+    """``form`` laid out the way admin lays out its forms (one unnamed fieldset)."""
+    # AdminForm lays out any form; django-stubs types it for model forms only.
+    return helpers.AdminForm(form, [(None, {"fields": list(fields)})], {})  # type: ignore[arg-type]
+
+
+def change_url(model_admin: APIKeyAdmin, pk: object) -> str:
+    """The change page of key ``pk`` in ``model_admin``'s site."""
+    opts = model_admin.model._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        args=[pk],
+        current_app=model_admin.admin_site.name,
+    )
+
+
+def _get_key(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> AbstractAPIKey:
+    key = model_admin.get_object(request, unquote(object_id))
+    if key is None:
+        raise Http404(gettext("No API key with this id."))
+    return key
+
+
+def _already_done(model_admin: APIKeyAdmin, request: HttpRequest, pk: str) -> HttpResponse:
+    """A form sent again after it made a key: go to that key, which shows no plaintext."""
+    messages.info(
+        request,
+        _(
+            "This form was already submitted, so nothing was done again. The key it made is "
+            "shown below; its secret is never shown a second time."
+        ),
+    )
+    return HttpResponseRedirect(change_url(model_admin, pk))
+
+
+@sensitive_variables("plaintext")
+def show_once(
+    model_admin: APIKeyAdmin,
+    request: HttpRequest,
+    key: AbstractAPIKey,
+    plaintext: str,
+    *,
+    rotated: AbstractAPIKey | None = None,
+) -> HttpResponse:
+    """The one response that carries ``plaintext``. Not cached, by anyone (``no-store``)."""
+    context = _context(
+        model_admin,
+        request,
+        title=_("Copy the new API key"),
+        key=key,
+        rotated=rotated,
+        plaintext=plaintext,
+        header_scheme=auth_settings().HEADER_SCHEME,
+        example_url=request.build_absolute_uri(EXAMPLE_PATH),
+        change_url=change_url(model_admin, key.pk),
+    )
+    response = render(request, _templates(model_admin, "show_once.html"), context)
+    add_never_cache_headers(response)  # Cache-Control: ... no-store ...
+    return response
+
+
+def _issue_errors(form: IssueForm, exc: ValidationError) -> None:
+    """Put the field errors of ``APIKey.objects.issue`` on the form's fields."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    fields = {"expires_at": form.expiry_field(), "created_by": None}
+    for field, errors in exc.message_dict.items():
+        target = fields.get(field, field)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+def _with_new_token(form: IssueForm | RotateForm, request: HttpRequest, purpose: str) -> None:
+    """Render ``form`` again with a fresh token (its old one was unknown to this session)."""
+    data = request.POST.copy()
+    data["once"] = once.new_token(request, purpose)
+    form.data = data
+
+
+@sensitive_variables("plaintext")
+def issue_view(model_admin: APIKeyAdmin, request: HttpRequest) -> HttpResponse:
+    """The add form; on success, the show-once page. Needs the ``add`` permission."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    model, site = model_admin.model, model_admin.admin_site
+    if request.method != "POST":
+        form = IssueForm(
+            initial={"once": once.new_token(request, ISSUE)}, model=model, admin_site=site
+        )
+    else:
+        form = IssueForm(request.POST, model=model, admin_site=site)
+        token = request.POST.get("once", "")
+        state = once.state(request, token, ISSUE)
+        if state.used_for is not None:
+            return _already_done(model_admin, request, state.used_for)
+        valid = form.is_valid()
+        if not state.fresh:
+            # Not this session's form (or one so old its token was dropped): ask once more.
+            form.add_error(None, _("This form has expired. Check it and save again."))
+            _with_new_token(form, request, ISSUE)
+        elif valid:
+            try:
+                key, plaintext = model_admin.model._default_manager.issue(
+                    **form.issue_arguments(), created_by=request.user, ip=client_ip(request)
+                )
+            except ValidationError as exc:
+                _issue_errors(form, exc)
+            else:
+                once.consume(request, token, key.pk)
+                model_admin.log_addition(request, key, [{"added": {}}])
+                return show_once(model_admin, request, key, plaintext)
+    context = _context(
+        model_admin,
+        request,
+        title=_("Issue an API key"),
+        form=form,
+        adminform=model_admin.issue_adminform(form),
+        media=model_admin.media + form.media,
+        errors=form.errors,
+    )
+    return render(request, _templates(model_admin, "issue.html"), context)
+
+
+@sensitive_variables("plaintext")
+def rotate_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Choose a grace period and rotate; on success, the successor's show-once page."""
+    if not (
+        model_admin.has_rotate_permission(request) and model_admin.has_view_permission(request)
+    ):
+        raise PermissionDenied
+    key = _get_key(model_admin, request, object_id)
+    purpose = f"rotate:{key.pk}"
+    token = request.POST.get("once", "") if request.method == "POST" else ""
+    state = once.state(request, token, purpose)
+    if state.used_for is not None:
+        return _already_done(model_admin, request, state.used_for)
+    if request.method != "POST":
+        if not can_rotate(key):
+            messages.warning(
+                request, _("Only an active key that was never rotated can be rotated.")
+            )
+            return HttpResponseRedirect(change_url(model_admin, key.pk))
+        form = RotateForm(initial={"once": once.new_token(request, purpose)})
+    else:
+        form = RotateForm(request.POST)
+        valid = form.is_valid()
+        if not state.fresh:
+            form.add_error(None, _("This form has expired. Check it and rotate again."))
+            _with_new_token(form, request, purpose)
+        elif valid:
+            grace = form.grace_period()
+            try:
+                successor, plaintext = key.rotate(
+                    grace=grace, actor=request.user, ip=client_ip(request)
+                )
+            except KeyStateError as exc:
+                form.add_error(None, str(exc))
+            else:
+                once.consume(request, token, successor.pk)
+                model_admin.log_change(
+                    request,
+                    key,
+                    gettext("Rotated: successor %(successor)s, grace period %(grace)s.")
+                    % {"successor": successor.display_id, "grace": format_duration(grace)},
+                )
+                model_admin.log_addition(
+                    request,
+                    successor,
+                    gettext("Issued by rotating %(key)s.") % {"key": key.display_id},
+                )
+                return show_once(model_admin, request, successor, plaintext, rotated=key)
+    context = _context(
+        model_admin,
+        request,
+        title=_("Rotate the API key “%(key)s”") % {"key": key},
+        original=key,
+        form=form,
+        adminform=_adminform(form, "grace"),
+        errors=form.errors,
+    )
+    return render(request, _templates(model_admin, "rotate.html"), context)
+
+
+def revoke_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Confirm with a reason and revoke; then back to the key's page, which says so."""
+    if not (
+        model_admin.has_revoke_permission(request) and model_admin.has_view_permission(request)
+    ):
+        raise PermissionDenied
+    key = _get_key(model_admin, request, object_id)
+    if request.method != "POST" and not can_revoke(key):
+        messages.warning(request, _("This key is already revoked or no longer valid."))
+        return HttpResponseRedirect(change_url(model_admin, key.pk))
+    form = RevokeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            key.revoke(
+                actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+            )
+        except KeyStateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            model_admin.log_change(
+                request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
+            )
+            messages.success(request, _("The API key “%(key)s” was revoked.") % {"key": key})
+            return HttpResponseRedirect(change_url(model_admin, key.pk))
+    context = _context(
+        model_admin,
+        request,
+        title=_("Revoke the API key “%(key)s”") % {"key": key},
+        original=key,
+        form=form,
+        adminform=_adminform(form, "reason"),
+        errors=form.errors,
+    )
+    return render(request, _templates(model_admin, "revoke.html"), context)
+
+
+def revoke_selected(
+    model_admin: APIKeyAdmin, request: HttpRequest, queryset: QuerySet[Any]
+) -> HttpResponse | None:
+    """The bulk action: a confirmation page with a reason, then ``revoke()`` per key.
+
+    Returns None (back to the list) once done. Keys that no longer authenticate are skipped.
+    """
+    keys: Sequence[AbstractAPIKey] = list(queryset.select_related("owner"))
+    revocable = [key for key in keys if can_revoke(key)]
+    form = RevokeForm(request.POST if request.POST.get("post") == "yes" else None)
+    if form.is_valid():
+        done = 0
+        for key in revocable:
+            try:
+                key.revoke(
+                    actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+                )
+            except KeyStateError:
+                continue  # revoked by someone else meanwhile: nothing left to do
+            done += 1
+            model_admin.log_change(
+                request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
+            )
+        model_admin.message_user(
+            request,
+            ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", done) % {"n": done},
+            messages.SUCCESS,
+        )
+        if len(keys) > done:
+            skipped = len(keys) - done
+            model_admin.message_user(
+                request,
+                ngettext(
+                    "%(n)d key was skipped: already revoked or no longer valid.",
+                    "%(n)d keys were skipped: already revoked or no longer valid.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
+        return None
+    context = _context(
+        model_admin,
+        request,
+        title=_("Revoke API keys"),
+        form=form,
+        adminform=_adminform(form, "reason"),
+        errors=form.errors,
+        revocable=revocable,
+        skipped=[key for key in keys if not can_revoke(key)],
+        action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+    )
+    return render(request, _templates(model_admin, "revoke_selected.html"), context)

@@ -1,0 +1,41 @@
+"""Search words that name a key become public ids; a whole key never reaches the list page."""
+
+import pytest
+from django.test import RequestFactory
+
+from iiniit_auth import keys
+from iiniit_auth.admin.filters import public_id_terms, search_without_keys
+
+# A fixed key (valid checksum, never issued): parameters must be equal in every xdist worker.
+PUBLIC_ID = "AbCdEfGhIj"
+_HEAD = f"iik_{PUBLIC_ID}{'s' * keys.SECRET_LENGTH}"
+KEY = _HEAD + keys.checksum(_HEAD)
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        (f"iik_{PUBLIC_ID}", PUBLIC_ID),
+        (KEY, PUBLIC_ID),
+        (f"billing {KEY}", f"billing {PUBLIC_ID}"),
+        (f'"{KEY}"', f'"{PUBLIC_ID}"'),
+        ("iik_abc", "abc"),
+        ("billing export", "billing export"),
+        (f"xiik_{PUBLIC_ID}", f"xiik_{PUBLIC_ID}"),
+    ],
+    ids=["public id", "whole key", "key among words", "quoted key", "short", "words", "not a key"],
+)
+def test_public_id_terms(term, expected):
+    assert public_id_terms(term) == expected
+
+
+def test_a_search_holding_a_whole_key_is_redirected_without_it():
+    request = RequestFactory().get("/admin/x/", {"q": f"ci {KEY}", "status": "active"})
+    response = search_without_keys(request)
+    assert KEY not in response["Location"]
+    assert response["Location"] == f"/admin/x/?q=ci+{PUBLIC_ID}&status=active"
+
+
+def test_a_search_without_a_whole_key_goes_on():
+    for term in ("", f"iik_{PUBLIC_ID}", "billing"):
+        assert search_without_keys(RequestFactory().get("/admin/x/", {"q": term})) is None

@@ -1,0 +1,108 @@
+"""The overview: figures from one aggregate query, each linking to the list it counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from iiniit_auth.admin import overview
+from tests.admin.conftest import APP_URL, OVERVIEW_URL, age
+
+
+def figures(client):
+    response = client.get(OVERVIEW_URL)
+    assert response.status_code == 200
+    (section,) = response.context["sections"]
+    return {figure.label: figure for figure in section.figures}
+
+
+@pytest.fixture
+def keys(issue):
+    now = timezone.now()
+    issue(name="active")
+    issue(name="expiring", expires_at=now + timedelta(days=2))
+    unused, _ = issue(name="unused")
+    age(unused, created_at=timedelta(days=100))
+    old, _ = issue(name="revoked long ago")
+    old.revoke()
+    age(old, revoked_at=timedelta(days=40))
+    recent, _ = issue(name="revoked")
+    recent.revoke()
+
+
+def test_the_figures_count_active_expiring_unused_and_recently_revoked_keys(admin_client, keys):
+    counts = {label: figure.count for label, figure in figures(admin_client).items()}
+    assert counts == {
+        "Active": 3,
+        "Expiring within 7 days": 1,
+        "Unused for 90 days": 1,
+        "Revoked in the last 30 days": 1,
+    }
+
+
+def test_each_figure_links_to_the_list_of_what_it_counts(admin_client, keys):
+    for figure in figures(admin_client).values():
+        listed = admin_client.get(figure.url).context["cl"].result_count
+        assert listed == figure.count, figure.label
+
+
+def test_the_overview_costs_the_same_queries_for_5_and_for_50_keys(admin_client, issue):
+    User = get_user_model()
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(OVERVIEW_URL).status_code == 200
+        return len(queries)
+
+    def add(count, start):
+        for n in range(start, start + count):
+            owner = User.objects.create_user(f"owner{n}", f"owner{n}@example.com", "pw")
+            key, _ = issue(owner=owner, name=f"key {n}")
+            if n % 3 == 0:
+                key.revoke()
+
+    add(5, 0)
+    five = cost()
+    add(45, 5)
+    assert cost() == five
+
+
+def test_the_counts_come_from_one_aggregate_query(admin_client, issue):
+    issue()
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(OVERVIEW_URL)
+    on_keys = [q["sql"] for q in queries if '"iiniit_auth_apikey"' in q["sql"]]
+    assert len(on_keys) == 1
+    assert on_keys[0].count("COUNT(") == 4
+
+
+def test_the_app_index_shows_the_overview(admin_client):
+    html = admin_client.get(APP_URL).content.decode()
+    assert f'data-iiniit-overview="{OVERVIEW_URL}"' in html
+    assert "iiniit_auth/admin.js" in html
+    assert f'href="{OVERVIEW_URL}"' in html  # without JavaScript, a link to the same figures
+
+
+def test_the_overview_shows_only_what_the_user_may_see(staff_client, issue):
+    issue()
+    assert staff_client().get(OVERVIEW_URL).status_code == 403
+    assert staff_client("view_credentialevent").get(OVERVIEW_URL).status_code == 403
+    viewer = staff_client("view_apikey")
+    assert viewer.get(OVERVIEW_URL).status_code == 200
+    assert 'id="iiniit-auth-overview"' in viewer.get(OVERVIEW_URL).content.decode()
+
+
+def test_a_new_section_is_one_more_function(admin_client):
+    @overview.section
+    def extra(admin_site, request):
+        return overview.Section("OAuth 2.0", [overview.Figure("Applications", 7, "/apps/")])
+
+    try:
+        html = admin_client.get(OVERVIEW_URL).content.decode()
+    finally:
+        overview.SECTIONS.remove(extra)
+    assert "OAuth 2.0" in html
+    assert '<span class="iiniit-figure__count">7</span>' in html

@@ -1,0 +1,151 @@
+"""Real-browser tests of the admin screens: Playwright for Python driving Debian's Chromium.
+
+Run them with ``pytest tests/browser``; add ``--screenshots`` to save a PNG of each screen to
+``tests/browser/screenshots/`` (git-ignored) for a reviewer. The tests skip, saying why, where
+``/usr/bin/chromium`` or Playwright is missing; CI installs both.
+"""
+
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "browser-password"
+
+
+def requires_browser():
+    """The module-level skip of a browser test module, with the reason."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is absent: install Debian's Chromium (apt-get install chromium) "
+            "to run the real-browser tests.",
+            allow_module_level=True,
+        )
+    return pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright for Python is not installed (pip install -e '.[test]').",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    """One Chromium per test module, started after the live server.
+
+    Playwright's sync API runs an asyncio event loop in this thread for as long as it is
+    started, and Django refuses ORM calls from a thread with a running event loop
+    (SynchronousOnlyOperation). The tests' ORM calls are plain synchronous code that merely
+    shares the thread with Playwright's loop, so the guard is lifted while the browser lives,
+    and only then: DJANGO_ALLOW_ASYNC_UNSAFE is restored when the module's browser closes.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+            )
+            yield chromium
+            chromium.close()
+
+
+class Tour:
+    """A browser tab that remembers the HTML of every page it saw, and photographs them.
+
+    ``seen`` holds (name, url, html) in visiting order, so a test can scan every page it
+    visited after some point for a secret.
+    """
+
+    def __init__(self, page, base_url, screenshots, errors):
+        self.page = page
+        self.errors = errors
+        self.base_url = base_url
+        self.screenshots = screenshots
+        self.seen = []
+
+    def url(self, path):
+        return self.base_url + path
+
+    def goto(self, path, name=None):
+        response = self.page.goto(self.url(path))
+        self.record(name)
+        return response
+
+    def record(self, name=None):
+        """Remember the current page (and photograph it as ``name`` when asked to)."""
+        self.page.wait_for_load_state("load")
+        self.seen.append((name, self.page.url, self.html()))
+        if name and self.screenshots:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def html(self):
+        # A page that is still settling (an error page replacing a refused one) cannot be
+        # read yet: wait for it rather than fail.
+        for _attempt in range(20):
+            try:
+                return self.page.content()
+            except self.errors as error:
+                if "navigating" not in str(error):
+                    raise
+                self.page.wait_for_timeout(100)
+        return self.page.content()
+
+    def mark(self):
+        """A bookmark in ``seen``: pages from here on are the ones :meth:`since` returns."""
+        return len(self.seen)
+
+    def since(self, mark):
+        return self.seen[mark:]
+
+    def log_in(self, username, password=PASSWORD):
+        self.page.goto(self.url("/admin/login/?next=/admin/"))
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        with self.page.expect_navigation():
+            self.page.click("input[type=submit]")
+        self.record()
+
+
+@pytest.fixture
+def tour(browser, live_server, request):
+    """A fresh browser context (no cookies) on the live server, wrapped in a :class:`Tour`."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900},
+        locale="en-US",
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    from playwright.sync_api import Error
+
+    yield Tour(page, live_server.url, request.config.getoption("--screenshots"), Error)
+    context.close()
+
+
+def ping(base_url, key):
+    """GET /api/ping/ with ``key`` over real HTTP; return the status code."""
+    req = urllib.request.Request(  # noqa: S310 - the live server's own http:// URL
+        f"{base_url}/api/ping/", headers={"Authorization": f"ApiKey {key}"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+KEY_SHAPE = re.compile(r"iik_[0-9A-Za-z]{44}")
