@@ -20,3 +20,28 @@ api_key_issued = Signal()
 api_key_rotated = Signal()
 api_key_revoked = Signal()
 credential_refused = Signal()
+
+# OAuth 2.0 applications and tokens (django-oauth-toolkit's models; iiniit_auth.models.oauth).
+# ``actor`` is the user who acted, a client principal, or None; ``via`` a
+# :class:`~iiniit_auth.models.oauth.RevokedVia`. None carries a token or a client secret.
+#
+# ``oauth_application_created``   sender=the application model; ``application``, ``actor``
+# ``oauth_client_secret_rotated`` sender=the application model; ``application``, ``actor``
+# ``oauth_scopes_changed``        sender=ApplicationPolicy; ``application``, ``policy``,
+#                                 ``before``, ``after`` (sorted scope lists), ``actor``
+# ``oauth_introspection_changed`` sender=ApplicationPolicy; ``application``, ``policy``,
+#                                 ``may_introspect``, ``actor``
+# ``oauth_token_issued``          sender=the access token model; ``token``, ``refresh_token``
+#                                 (or None), ``grant_type``, ``application``, ``user``
+# ``oauth_token_revoked``         sender=the token's model; ``credential_id`` (the audit log's),
+#                                 ``application``, ``user``, ``via``, ``actor``
+# ``oauth_application_tokens_revoked`` sender=the application model; ``application``,
+#                                 ``access_tokens``, ``refresh_tokens``,
+#                                 ``authorization_codes`` (counts), ``via``, ``actor``
+oauth_application_created = Signal()
+oauth_client_secret_rotated = Signal()
+oauth_scopes_changed = Signal()
+oauth_introspection_changed = Signal()
+oauth_token_issued = Signal()
+oauth_token_revoked = Signal()
+oauth_application_tokens_revoked = Signal()

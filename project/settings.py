@@ -14,11 +14,12 @@ through django-environ:
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from iiniit_auth.oauth import RECOMMENDED_OAUTH2_PROVIDER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -132,12 +133,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
 }
 
-OAUTH2_PROVIDER = {
-    "SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend",
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": int(timedelta(days=14).total_seconds()),
-    # PKCE for every authorization-code client (RFC 9700 section 2.1.1), and a refresh token
-    # is good for one use only, so a stolen one is noticed (RFC 9700 section 4.14.2).
-    "PKCE_REQUIRED": True,
-    "ROTATE_REFRESH_TOKEN": True,
-}
+# django-oauth-toolkit as RFC 9700 recommends (docs/oauth.md): one-hour access tokens, refresh
+# tokens that rotate, expire and revoke their grant when replayed, PKCE with S256, exact https
+# redirect URIs (http only on loopback), tokens stored as checksums, and iiniit_auth's validator,
+# which gives each application only its allowed scopes.
+OAUTH2_PROVIDER = {**RECOMMENDED_OAUTH2_PROVIDER}

@@ -1,7 +1,8 @@
 """URLs of the example project.
 
-``/`` home page, ``/admin/`` Django admin (with iiniit_auth's screens), ``/o/``
-django-oauth-toolkit's endpoints, ``/api/`` the example API, ``/accounts/`` sign-in.
+``/`` home page, ``/admin/`` Django admin (with iiniit_auth's screens), ``/o/`` the OAuth 2.0
+authorization server (iiniit_auth's consent page and rules on django-oauth-toolkit's endpoints),
+``/api/`` the example API, ``/accounts/`` sign-in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from project.views import HomeView
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("admin/", admin.site.urls),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include("iiniit_auth.oauth.urls")),
     path("api/", include("project.example.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -96,7 +96,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
 }
 
-OAUTH2_PROVIDER = {
-    "SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend",
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-}
+# The recommended block, as the README's quick start uses it (docs/oauth.md).
+from iiniit_auth.oauth import RECOMMENDED_OAUTH2_PROVIDER  # noqa: E402
+
+OAUTH2_PROVIDER = {**RECOMMENDED_OAUTH2_PROVIDER}

@@ -39,7 +39,7 @@ class ReportsView(APIView):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include("iiniit_auth.oauth.urls")),
     path("api/ping/", PingView.as_view()),
     path("api/orders/", OrdersView.as_view()),
     path("api/reports/", ReportsView.as_view()),

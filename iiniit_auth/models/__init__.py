@@ -3,6 +3,7 @@
 from iiniit_auth.models.apikey import AbstractAPIKey, APIKey
 from iiniit_auth.models.audit import CredentialEvent, CredentialEventQuerySet
 from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
+from iiniit_auth.models.oauth import ApplicationPolicy, ApplicationPolicyManager
 
 __all__ = [
     "NEVER",
@@ -10,6 +11,8 @@ __all__ = [
     "APIKeyManager",
     "APIKeyQuerySet",
     "AbstractAPIKey",
+    "ApplicationPolicy",
+    "ApplicationPolicyManager",
     "CredentialEvent",
     "CredentialEventQuerySet",
 ]

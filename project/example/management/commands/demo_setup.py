@@ -1,15 +1,18 @@
 """``manage.py demo_setup``: get the example project ready to try, and say how.
 
 Idempotent: every run (re)sets the demo accounts' passwords, revokes the demo keys of earlier
-runs, issues fresh ones through ``APIKey.objects.issue`` and gives the demo OAuth client a new
-secret. It then prints the admin URL, the accounts, the keys (shown this once) and commands to
-paste. For local use only: the passwords are well known.
+runs, issues fresh ones through ``APIKey.objects.issue``, gives the demo OAuth client a new
+secret (``rotate_client_secret``) and makes sure of the demo OAuth applications and the scopes
+each may obtain. It then prints the admin URL, the accounts, the keys (shown this once) and
+commands to paste, the authorization-code + PKCE flow included. For local use only: the
+passwords are well known.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,10 +20,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 
-from iiniit_auth.models import APIKey
+from iiniit_auth.models import APIKey, ApplicationPolicy
+from iiniit_auth.models.oauth import register_application, rotate_client_secret
 
 ADMIN_USERNAME = ADMIN_PASSWORD = "admin"
 DEMO_USERNAME = DEMO_PASSWORD = "demo"
@@ -30,6 +33,16 @@ READ_ONLY_KEY_NAME = "demo read-only key"
 READ_ONLY_KEY_SCOPES = ["orders:read"]
 OAUTH_CLIENT_NAME = "demo client"
 OAUTH_CLIENT_SCOPE = "orders:read"
+#: What the client-credentials application may obtain: reading orders, nothing else.
+OAUTH_CLIENT_ALLOWED = ["orders:read"]
+#: A public authorization-code application (a native or single-page app: no secret, PKCE), with
+#: a fixed client id so the guides' commands work as printed, and a loopback redirect URI
+#: (RFC 8252 section 7.3) where nothing needs to listen: the code is read off the address bar.
+OAUTH_APP_NAME = "demo app"
+OAUTH_APP_CLIENT_ID = "iiniit-demo-app"
+OAUTH_APP_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+OAUTH_APP_ALLOWED = ["orders:read", "orders:write", "profile:read"]
+OAUTH_APP_SCOPE = "orders:read profile:read"
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,7 @@ class DemoCredentials:
     read_only_key: str
     client_id: str
     client_secret: str
+    app_client_id: str
 
 
 class Command(BaseCommand):
@@ -80,7 +94,10 @@ class Command(BaseCommand):
                 owner=demo, name=READ_ONLY_KEY_NAME, scopes=READ_ONLY_KEY_SCOPES, created_by=admin
             )
             client_id, secret = self.oauth_client(admin)
-        return DemoCredentials(key, issued.display_id, read_only_key, client_id, secret)
+            app_client_id = self.oauth_app(admin)
+        return DemoCredentials(
+            key, issued.display_id, read_only_key, client_id, secret, app_client_id
+        )
 
     def account(self, username: str, password: str, *, superuser: bool) -> AbstractBaseUser:
         """Return the user ``username``, created if missing, active, with ``password``."""
@@ -96,21 +113,112 @@ class Command(BaseCommand):
     @sensitive_variables("secret")
     def oauth_client(self, admin: AbstractBaseUser) -> tuple[str, str]:
         """Give the demo's client-credentials OAuth application a new secret (creating the
-        application if missing); return ``(client_id, secret)``. django-oauth-toolkit stores
-        only a hash of the secret, so this is the one moment it can be shown."""
+        application if missing) and its allowed scopes; return ``(client_id, secret)``.
+        django-oauth-toolkit stores only a hash of the secret, so this is the one moment it can
+        be shown."""
         Application = get_application_model()
         application = Application.objects.filter(name=OAUTH_CLIENT_NAME, user=admin).first()
         if application is None:
-            application = Application(
+            application, secret = register_application(
                 name=OAUTH_CLIENT_NAME,
                 user=admin,
                 client_type=Application.CLIENT_CONFIDENTIAL,
                 authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+                allowed_scopes=OAUTH_CLIENT_ALLOWED,
+                actor=admin,
             )
-        secret = generate_client_secret()
-        application.client_secret = secret
-        application.save()
+        else:
+            ApplicationPolicy.objects.set_allowed_scopes(
+                application, OAUTH_CLIENT_ALLOWED, actor=admin
+            )
+            secret = rotate_client_secret(application, actor=admin)
         return application.client_id, secret
+
+    def oauth_app(self, admin: AbstractBaseUser) -> str:
+        """Make sure of the demo's public authorization-code application and its allowed
+        scopes; return its client id."""
+        Application = get_application_model()
+        fields = {
+            "name": OAUTH_APP_NAME,
+            "user": admin,
+            "client_type": Application.CLIENT_PUBLIC,
+            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            "redirect_uris": OAUTH_APP_REDIRECT_URI,
+        }
+        application = Application.objects.filter(client_id=OAUTH_APP_CLIENT_ID).first()
+        if application is None:
+            application, _secret = register_application(
+                client_id=OAUTH_APP_CLIENT_ID,
+                allowed_scopes=OAUTH_APP_ALLOWED,
+                actor=admin,
+                **fields,
+            )
+        elif any(getattr(application, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(application, name, value)
+            application.save()
+        ApplicationPolicy.objects.set_allowed_scopes(application, OAUTH_APP_ALLOWED, actor=admin)
+        return str(application.client_id)
+
+    def authorization_code_flow(
+        self, made: DemoCredentials, base: str
+    ) -> list[tuple[str, list[str]]]:
+        """The steps of the authorization-code + PKCE flow with the demo app, as shell lines."""
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": made.app_client_id,
+                "redirect_uri": OAUTH_APP_REDIRECT_URI,
+                "scope": OAUTH_APP_SCOPE,
+                "state": "demo",
+            }
+        )
+        challenge = (
+            "CHALLENGE=$(python3 -c 'import base64, hashlib, sys; print(base64.urlsafe_b64encode("
+            'hashlib.sha256(sys.argv[1].encode()).digest()).rstrip(b"=").decode())\' "$VERIFIER")'
+        )
+        return [
+            (
+                _("1. Make a PKCE code verifier and its S256 challenge:"),
+                [
+                    "VERIFIER=$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')",
+                    challenge,
+                ],
+            ),
+            (
+                _(
+                    "2. Open the address this prints in a browser, sign in as %(user)s / "
+                    "%(password)s and approve:"
+                )
+                % {"user": DEMO_USERNAME, "password": DEMO_PASSWORD},
+                [
+                    f'echo "{base}/o/authorize/?{query}'
+                    '&code_challenge=$CHALLENGE&code_challenge_method=S256"'
+                ],
+            ),
+            (
+                _(
+                    "3. The browser goes on to %(uri)s?code=...; nothing listens there, so copy "
+                    "the code from the address bar and, within a minute, exchange it:"
+                )
+                % {"uri": OAUTH_APP_REDIRECT_URI},
+                [
+                    "CODE=paste-the-code-here",
+                    f"TOKENS=$(curl -s -d grant_type=authorization_code -d client_id="
+                    f"{made.app_client_id} -d redirect_uri={OAUTH_APP_REDIRECT_URI} "
+                    f'-d code="$CODE" -d code_verifier="$VERIFIER" {base}/o/token/)',
+                    'echo "$TOKENS"',
+                ],
+            ),
+            (
+                _("4. Call the API as the demo user with the access token (200):"),
+                [
+                    'TOKEN=$(echo "$TOKENS" | python3 -c '
+                    "'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')",
+                    f'curl -i -H "Authorization: Bearer $TOKEN" {base}/api/orders/',
+                ],
+            ),
+        ]
 
     def report(self, made: DemoCredentials, base: str) -> None:
         """Print the admin URL, the accounts, the credentials and ready-to-paste commands."""
@@ -146,6 +254,11 @@ class Command(BaseCommand):
                 f"TOKEN=$({token_request} | python3 -c "
                 "'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
                 f'    curl -i -H "Authorization: Bearer $TOKEN" {base}/api/ping/',
+            ),
+            (
+                _("A scope the demo client is not allowed, orders:write (400 invalid_scope)"),
+                f"curl -i -u {made.client_id}:{made.client_secret} "
+                f"-d grant_type=client_credentials -d scope=orders:write {base}/o/token/",
             ),
         ]
         account = _("%(username)s / password %(password)s")
@@ -183,8 +296,24 @@ class Command(BaseCommand):
         out(f"OAuth client secret: {made.client_secret}")
         out(
             "  "
-            + _("%(name)s: a confidential OAuth application for the client-credentials grant")
-            % {"name": OAUTH_CLIENT_NAME}
+            + _(
+                "%(name)s: a confidential OAuth application for the client-credentials grant, "
+                "allowed scopes: %(scopes)s"
+            )
+            % {"name": OAUTH_CLIENT_NAME, "scopes": " ".join(OAUTH_CLIENT_ALLOWED)}
+        )
+        out(f"OAuth app client id: {made.app_client_id}")
+        out(
+            "  "
+            + _(
+                "%(name)s: a public OAuth application for the authorization-code grant with "
+                "PKCE, redirect URI %(uri)s, allowed scopes: %(scopes)s"
+            )
+            % {
+                "name": OAUTH_APP_NAME,
+                "uri": OAUTH_APP_REDIRECT_URI,
+                "scopes": " ".join(OAUTH_APP_ALLOWED),
+            }
         )
         out("")
         out(heading(_("Try it once the server runs (paste one command at a time):")))
@@ -192,6 +321,18 @@ class Command(BaseCommand):
             out("")
             out(f"  {description}:")
             out(f"    {command}")
+        out("")
+        out(
+            heading(
+                _("The authorization-code flow with PKCE, as %(name)s acting for the demo user:")
+                % {"name": OAUTH_APP_NAME}
+            )
+        )
+        for description, lines in self.authorization_code_flow(made, base):
+            out("")
+            out(f"  {description}")
+            for line in lines:
+                out(f"    {line}")
         out("")
         out(
             self.style.WARNING(

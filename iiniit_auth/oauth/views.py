@@ -1,0 +1,173 @@
+"""The authorization server's pages and endpoints that differ from django-oauth-toolkit's.
+
+* :class:`AuthorizationView`: the consent page, from iiniit_auth's template (the application's
+  name, each requested scope with its description from the registry, approve and deny); never
+  cached, never framed.
+* :class:`IntrospectTokenView`: RFC 7662, POST only, for authenticated confidential clients;
+  an application sees tokens issued to others only if its policy allows it.
+* :class:`AuthorizedTokenDeleteView`: a signed-in user revokes an application's access, audited.
+
+The token and revocation endpoints are django-oauth-toolkit's own: the validator
+(:mod:`iiniit_auth.oauth.validators`) enforces and audits what they do.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import View
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
+from oauth2_provider.views import AuthorizedTokenDeleteView as DOTAuthorizedTokenDeleteView
+from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OAuthlibRequest
+
+from iiniit_auth import scopes
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.models import ApplicationPolicy
+from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.tokens import revoke_token
+
+
+@method_decorator([never_cache, xframe_options_deny], name="dispatch")
+class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
+    """``/o/authorize/``: django-oauth-toolkit's authorization endpoint with iiniit_auth's consent page.
+
+    The template, ``iiniit_auth/oauth/authorize.html``, gets ``application``,
+    ``requested_scopes`` (``[(name, description), …]``), ``redirect_host`` and ``form``; or
+    ``error`` when the request cannot be answered by a redirect. A project restyles it by
+    extending ``oauth2_provider/base.html`` (blocks ``title``, ``css``, ``content``) or
+    overriding the template. Never cached; never shown in a frame (clickjacking would let
+    another site click "Approve").
+    """
+
+    template_name = "iiniit_auth/oauth/authorize.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        requested = kwargs.get("scopes") or []
+        context["requested_scopes"] = scopes.describe(requested)
+        redirect_uri = kwargs.get("redirect_uri") or ""
+        context["redirect_host"] = urlsplit(redirect_uri).netloc if redirect_uri else ""
+        return context
+
+
+def _invalid_client(message: str) -> JsonResponse:
+    """401 ``invalid_client`` with a Basic challenge (RFC 6749 section 5.2, RFC 7662 section 2.3)."""
+    response = JsonResponse({"error": "invalid_client", "error_description": message}, status=401)
+    response["WWW-Authenticate"] = f'Basic realm="{auth_settings().REALM}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+@method_decorator(sensitive_post_parameters("token", "client_secret"), name="dispatch")
+class IntrospectTokenView(OAuthLibMixin, View):  # type: ignore[misc]
+    """``/o/introspect/`` (RFC 7662): is this access token active, and what may it do?
+
+    POST only (a token in a URL gets logged): any other method is 405. The caller
+    authenticates as a confidential application, with HTTP Basic (preferred) or
+    ``client_id``/``client_secret`` in the body; anyone else gets 401 ``invalid_client``.
+    An application may introspect the tokens issued to it, and other applications' tokens
+    only when its policy allows (``ApplicationPolicy.objects.set_may_introspect``); for any
+    other token, and for an unknown, expired or revoked one, the answer is
+    ``{"active": false}`` (section 2.2), so the endpoint tells nothing to a caller that may
+    not know.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        client = self.authenticated_client(request)
+        if client is None:
+            return _invalid_client(str(_("Client authentication failed.")))
+        if client.client_type != AbstractApplication.CLIENT_CONFIDENTIAL:
+            return _invalid_client(str(_("Only confidential clients may introspect tokens.")))
+        value = request.POST.get("token")
+        if not value:
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "The token parameter is missing.",
+                },
+                status=400,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        response = JsonResponse(self.introspect(client, value))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def authenticated_client(self, request: HttpRequest) -> Any:
+        """The application whose credentials the request carries, or None."""
+        core = self.get_oauthlib_core()
+        oauthlib_request = OAuthlibRequest(
+            request.build_absolute_uri(request.path),
+            http_method="POST",
+            body=urlencode(core.extract_body(request)),
+            headers=core.extract_headers(request),
+        )
+        if not core.server.request_validator.authenticate_client(oauthlib_request):
+            return None
+        return oauthlib_request.client
+
+    def introspect(self, client: Any, value: str) -> dict[str, Any]:
+        """The RFC 7662 answer about the access token ``value`` for ``client``."""
+        checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        token = (
+            get_access_token_model()
+            ._default_manager.select_related("user", "application")
+            .filter(token_checksum=checksum)
+            .first()
+        )
+        if token is None or token.is_expired():
+            return {"active": False}
+        if token.user is not None and not token.user.is_active:
+            return {"active": False}
+        if token.application_id != client.pk and not ApplicationPolicy.objects.may_introspect(
+            client
+        ):
+            return {"active": False}
+        answer: dict[str, Any] = {
+            "active": True,
+            "scope": token.scope,
+            "token_type": "Bearer",
+            "exp": int(calendar.timegm(token.expires.utctimetuple())),
+            "iat": int(calendar.timegm(token.created.utctimetuple())),
+        }
+        if token.application is not None:
+            answer["client_id"] = token.application.client_id
+        if token.user is not None:
+            answer["username"] = token.user.get_username()
+        if token.resource:
+            answer["aud"] = token.resource
+        return answer
+
+
+class AuthorizedTokenDeleteView(DOTAuthorizedTokenDeleteView):  # type: ignore[misc]
+    """``/o/authorized_tokens/<pk>/delete/``: the signed-in user revokes one of their grants.
+
+    django-oauth-toolkit's page, revoking through :func:`~iiniit_auth.oauth.tokens.revoke_token`
+    so the revocation is audited (``via=authorized_tokens``).
+    """
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        revoke_token(
+            self.object,
+            actor=self.request.user,
+            ip=self.request.META.get("REMOTE_ADDR"),
+            via=RevokedVia.USER,
+        )
+        return HttpResponseRedirect(self.get_success_url())

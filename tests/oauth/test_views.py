@@ -1,0 +1,228 @@
+"""iiniit_auth.oauth.urls and views through Django's test client: the consent page, the URL set,
+what discovery advertises, refused grants, introspection's methods, a user revoking a grant."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
+from oauthlib.oauth2 import LegacyApplicationClient, WebApplicationClient
+
+from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+
+pytestmark = pytest.mark.django_db
+
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+@pytest.fixture
+def app(user):
+    Application = get_application_model()
+    application = Application.objects.create(
+        name="Shop app",
+        user=user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=REDIRECT_URI,
+    )
+    ApplicationPolicy.objects.set_allowed_scopes(application, ["orders:read", "orders:write"])
+    return application
+
+
+def authorization_url(application, scope="orders:read", **params):
+    client = WebApplicationClient(application.client_id)
+    verifier = client.create_code_verifier(64)
+    params.setdefault("code_challenge", client.create_code_challenge(verifier, "S256"))
+    params.setdefault("code_challenge_method", "S256")
+    return client.prepare_request_uri(
+        "https://testserver/o/authorize/",
+        redirect_uri=REDIRECT_URI,
+        scope=scope,
+        state="s1",
+        **params,
+    )
+
+
+def test_the_consent_page_lists_each_scope_with_its_description(client, user, app):
+    client.force_login(user)
+
+    page = client.get(authorization_url(app, scope="orders:read orders:write"))
+
+    assert page.status_code == 200
+    assert page.templates[0].name == "iiniit_auth/oauth/authorize.html"
+    assert page.context["application"] == app
+    assert page.context["requested_scopes"] == [
+        ("orders:read", "Read orders"),
+        ("orders:write", "Create and change orders"),
+    ]
+    assert page.context["redirect_host"] == "127.0.0.1:8765"
+    html = page.content.decode()
+    assert "Authorize Shop app?" in html
+    assert 'name="allow"' in html
+    assert "Deny" in html
+    assert page["X-Frame-Options"] == "DENY"
+    assert "no-store" in page["Cache-Control"]
+
+
+def test_an_unknown_client_gets_an_error_page_not_a_redirect(client, user):
+    client.force_login(user)
+
+    page = client.get(
+        "/o/authorize/?response_type=code&client_id=nobody&redirect_uri=" + REDIRECT_URI
+    )
+
+    assert page.status_code == 400
+    assert "cannot be completed" in page.content.decode()
+
+
+def test_the_implicit_grant_is_refused(client, user):
+    Application = get_application_model()
+    spa = Application.objects.create(
+        name="Legacy SPA",
+        user=user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_IMPLICIT,
+        redirect_uris=REDIRECT_URI,
+    )
+    ApplicationPolicy.objects.set_allowed_scopes(spa, ["orders:read"])
+    client.force_login(user)
+    url = (
+        WebApplicationClient(spa.client_id)
+        .prepare_request_uri(
+            "https://testserver/o/authorize/",
+            redirect_uri=REDIRECT_URI,
+            scope="orders:read",
+            state="s1",
+        )
+        .replace("response_type=code", "response_type=token")
+    )
+
+    answer = client.get(url)
+
+    assert answer.status_code == 302
+    assert "error=unauthorized_client" in answer["Location"]
+    assert not get_access_token_model().objects.exists()
+
+
+def test_the_password_grant_is_refused(client, user):
+    Application = get_application_model()
+    legacy = Application.objects.create(
+        name="Legacy mobile",
+        user=user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_PASSWORD,
+    )
+    ApplicationPolicy.objects.set_allowed_scopes(legacy, ["orders:read"])
+    body = LegacyApplicationClient(legacy.client_id).prepare_request_body(
+        username=user.username,
+        password="ann-password",
+        scope="orders:read",
+        include_client_id=True,
+    )
+
+    answer = client.post("/o/token/", body, content_type="application/x-www-form-urlencoded")
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unauthorized_client"
+    assert not get_access_token_model().objects.exists()
+
+
+def test_discovery_advertises_only_what_is_accepted(client):
+    metadata = client.get("/o/.well-known/oauth-authorization-server").json()
+
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+    ]
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    assert metadata["introspection_endpoint"] == "http://testserver/o/introspect/"
+    assert metadata["revocation_endpoint"] == "http://testserver/o/revoke_token/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/o/applications/", "/o/applications/register/", "/o/device-authorization/", "/o/userinfo/"],
+)
+def test_self_service_registration_and_other_flows_are_not_offered(client, user, path):
+    client.force_login(user)
+    assert client.get(path).status_code == 404
+
+
+def test_introspection_accepts_post_only(client):
+    assert client.get("/o/introspect/?token=anything").status_code == 405
+    assert client.put("/o/introspect/").status_code == 405
+
+
+def test_a_user_revokes_an_application_from_their_list(client, user, app):
+    token = get_access_token_model().objects.create(
+        user=user,
+        application=app,
+        token="user-token-value",
+        scope="orders:read",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    client.force_login(user)
+
+    listing = client.get("/o/authorized_tokens/")
+    assert listing.status_code == 200
+    assert "Shop app" in listing.content.decode()
+    answer = client.post(f"/o/authorized_tokens/{token.pk}/delete/")
+
+    assert answer.status_code == 302
+    assert not get_access_token_model().objects.filter(pk=token.pk).exists()
+    event = CredentialEvent.objects.get(kind="oauth_token", event="revoked")
+    assert event.credential_id == str(token.pk)
+    assert event.actor == user
+    assert event.details["via"] == "authorized_tokens"
+
+
+def test_denying_consent_redirects_with_access_denied(client, user, app):
+    client.force_login(user)
+    page = client.get(authorization_url(app))
+    fields = {name: value for name, value in page.context["form"].initial.items() if value}
+
+    answer = client.post("/o/authorize/", fields)
+
+    assert answer.status_code == 302
+    location = urlsplit(answer["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    assert parse_qs(location.query)["error"] == ["access_denied"]
+    assert parse_qs(location.query)["state"] == ["s1"]
+
+
+def test_a_refresh_without_rotation_is_audited_as_issued(client, settings, user, app):
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "ROTATE_REFRESH_TOKEN": False,
+        "REFRESH_TOKEN_REUSE_PROTECTION": False,
+    }
+    access = get_access_token_model().objects.create(
+        user=user,
+        application=app,
+        token="old-access-value",
+        scope="orders:read",
+        expires=timezone.now() + timedelta(minutes=5),
+    )
+    get_refresh_token_model().objects.create(
+        user=user, application=app, token="kept-refresh-value", access_token=access
+    )
+    body = WebApplicationClient(app.client_id).prepare_refresh_body(
+        refresh_token="kept-refresh-value", client_id=app.client_id
+    )
+
+    answer = client.post("/o/token/", body, content_type="application/x-www-form-urlencoded")
+
+    assert answer.status_code == 200
+    assert answer.json()["refresh_token"] == "kept-refresh-value"
+    (issued,) = CredentialEvent.objects.filter(kind="oauth_token", event="issued")
+    assert issued.credential_id == str(access.pk)  # the same row, given a new value
+    assert issued.details["grant_type"] == "refresh_token"
+    assert not CredentialEvent.objects.filter(event="rotated").exists()
