@@ -78,6 +78,11 @@ class CredentialEvent(models.Model):
         ROTATED = "rotated", _("rotated")
         REVOKED = "revoked", _("revoked")
         REFUSED = "refused", _("refused")
+        # OAuth applications.
+        CREATED = "created", _("created")
+        SECRET_ROTATED = "secret_rotated", _("client secret rotated")
+        SCOPES_CHANGED = "scopes_changed", _("allowed scopes changed")
+        INTROSPECTION_CHANGED = "introspection_changed", _("introspection permission changed")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(_("credential kind"), max_length=32, choices=Kind.choices)

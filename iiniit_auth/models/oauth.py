@@ -48,15 +48,6 @@ REFUSED_GRANTS: Final = frozenset(
 _RECORDED = "_iiniit_auth_recorded"
 
 
-class OAuthEvent:
-    """The ``CredentialEvent.event`` values OAuth applications add to issued/rotated/revoked."""
-
-    CREATED: Final = "created"
-    SECRET_ROTATED: Final = "secret_rotated"  # noqa: S105 - an event name, not a secret
-    SCOPES_CHANGED: Final = "scopes_changed"
-    INTROSPECTION_CHANGED: Final = "introspection_changed"
-
-
 class RevokedVia(StrEnum):
     """Through which door a token was revoked (``details["via"]`` of a ``revoked`` event)."""
 
@@ -144,7 +135,7 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
                 CredentialEvent.record(
                     CredentialEvent.Kind.OAUTH_APPLICATION,
                     application_credential_id(application),
-                    OAuthEvent.SCOPES_CHANGED,
+                    CredentialEvent.Event.SCOPES_CHANGED,
                     actor=actor,
                     ip=ip,
                     details={"before": before, "after": after},
@@ -187,7 +178,7 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
                 CredentialEvent.record(
                     CredentialEvent.Kind.OAUTH_APPLICATION,
                     application_credential_id(application),
-                    OAuthEvent.INTROSPECTION_CHANGED,
+                    CredentialEvent.Event.INTROSPECTION_CHANGED,
                     actor=actor,
                     ip=ip,
                     details={"may_introspect": allowed},
@@ -287,7 +278,7 @@ def record_application_created(
     event = CredentialEvent.record(
         CredentialEvent.Kind.OAUTH_APPLICATION,
         application_credential_id(application),
-        OAuthEvent.CREATED,
+        CredentialEvent.Event.CREATED,
         actor=actor,
         ip=ip,
         details={
@@ -408,7 +399,7 @@ def rotate_client_secret(
         CredentialEvent.record(
             CredentialEvent.Kind.OAUTH_APPLICATION,
             application_credential_id(application),
-            OAuthEvent.SECRET_ROTATED,
+            CredentialEvent.Event.SECRET_ROTATED,
             actor=actor,
             ip=ip,
             details={"hashed": bool(locked.hash_client_secret)},

@@ -21,7 +21,6 @@ from oauth2_provider.models import (
 from iiniit_auth import signals
 from iiniit_auth.models import ApplicationPolicy, CredentialEvent
 from iiniit_auth.models.oauth import (
-    OAuthEvent,
     RevokedVia,
     application_credential_id,
     register_application,
@@ -106,7 +105,7 @@ def test_setting_allowed_scopes_stores_them_like_key_scopes(oauth_app, staff, re
     assert policy.allowed_scopes == "orders:read reports:read"
     assert ApplicationPolicy.objects.allowed_scopes(oauth_app) == {"orders:read", "reports:read"}
     assert policy.updated_by == staff
-    (event,) = application_events(oauth_app, OAuthEvent.SCOPES_CHANGED)
+    (event,) = application_events(oauth_app, CredentialEvent.Event.SCOPES_CHANGED)
     assert event.actor == staff
     assert event.ip == "192.0.2.7"
     assert event.details == {"before": [], "after": ["orders:read", "reports:read"]}
@@ -121,7 +120,7 @@ def test_narrowing_records_before_and_after(oauth_app, staff):
     ApplicationPolicy.objects.set_allowed_scopes(oauth_app, ["orders:read", "orders:write"])
     ApplicationPolicy.objects.set_allowed_scopes(oauth_app, ["orders:read"], actor=staff)
 
-    latest = application_events(oauth_app, OAuthEvent.SCOPES_CHANGED).first()
+    latest = application_events(oauth_app, CredentialEvent.Event.SCOPES_CHANGED).first()
     assert latest.details == {"before": ["orders:read", "orders:write"], "after": ["orders:read"]}
     assert ApplicationPolicy.objects.count() == 1
 
@@ -133,7 +132,7 @@ def test_setting_the_same_scopes_again_records_nothing(oauth_app, received):
     ApplicationPolicy.objects.set_allowed_scopes(oauth_app, ["orders:read"])
 
     assert changed.calls == []
-    assert application_events(oauth_app, OAuthEvent.SCOPES_CHANGED).count() == 1
+    assert application_events(oauth_app, CredentialEvent.Event.SCOPES_CHANGED).count() == 1
 
 
 def test_an_unregistered_scope_is_refused_and_nothing_written(oauth_app):
@@ -142,7 +141,7 @@ def test_an_unregistered_scope_is_refused_and_nothing_written(oauth_app):
 
     assert "orders:delete" in raised.value.message_dict["allowed_scopes"][0]
     assert ApplicationPolicy.objects.count() == 0
-    assert not application_events(oauth_app, OAuthEvent.SCOPES_CHANGED).exists()
+    assert not application_events(oauth_app, CredentialEvent.Event.SCOPES_CHANGED).exists()
 
 
 def test_an_unsaved_application_is_refused():
@@ -175,7 +174,7 @@ def test_a_failing_receiver_undoes_the_change(oauth_app):
         signals.oauth_scopes_changed.disconnect(explode)
 
     assert ApplicationPolicy.objects.allowed_scopes(oauth_app) == {"orders:read"}
-    assert application_events(oauth_app, OAuthEvent.SCOPES_CHANGED).count() == 1
+    assert application_events(oauth_app, CredentialEvent.Event.SCOPES_CHANGED).count() == 1
 
 
 def test_introspection_permission_is_recorded(oauth_app, staff, received):
@@ -185,7 +184,7 @@ def test_introspection_permission_is_recorded(oauth_app, staff, received):
     ApplicationPolicy.objects.set_may_introspect(oauth_app, True, actor=staff)
 
     assert ApplicationPolicy.objects.may_introspect(oauth_app) is True
-    (event,) = application_events(oauth_app, OAuthEvent.INTROSPECTION_CHANGED)
+    (event,) = application_events(oauth_app, CredentialEvent.Event.INTROSPECTION_CHANGED)
     assert event.details == {"may_introspect": True}
     assert [call["may_introspect"] for call in changed.calls] == [True]
     # The scopes are untouched: still none.
@@ -208,7 +207,7 @@ def test_registering_an_application_is_recorded(user, received):
     application.name = "Reporting, renamed"
     application.save()
 
-    (event,) = application_events(application, OAuthEvent.CREATED)
+    (event,) = application_events(application, CredentialEvent.Event.CREATED)
     assert event.actor == user
     assert event.details == {
         "name": "Reporting",
@@ -236,10 +235,12 @@ def test_registering_through_the_lifecycle_returns_the_secret_once(staff, user, 
     stored = Application.objects.get(pk=application.pk)
     assert check_password(secret, stored.client_secret)
     assert ApplicationPolicy.objects.allowed_scopes(application) == {"orders:read"}
-    (event,) = application_events(application, OAuthEvent.CREATED)  # once, by the actor given
+    (event,) = application_events(
+        application, CredentialEvent.Event.CREATED
+    )  # once, by the actor given
     assert event.actor == staff
     assert event.ip == "192.0.2.9"
-    assert application_events(application, OAuthEvent.SCOPES_CHANGED).count() == 1
+    assert application_events(application, CredentialEvent.Event.SCOPES_CHANGED).count() == 1
     assert [call["actor"] for call in created.calls] == [staff]
     assert secret not in repr(list(CredentialEvent.objects.values()))
 
@@ -282,7 +283,7 @@ def test_a_long_client_id_is_audited_by_primary_key(user):
         redirect_uris="https://client.example.com/cb",
     )
     assert application_credential_id(application) == f"app:{application.pk}"
-    assert application_events(application, OAuthEvent.CREATED).exists()
+    assert application_events(application, CredentialEvent.Event.CREATED).exists()
 
 
 def test_rotating_the_client_secret_returns_it_once_and_stores_a_hash(oauth_app, staff, received):
@@ -296,7 +297,7 @@ def test_rotating_the_client_secret_returns_it_once_and_stores_a_hash(oauth_app,
     assert stored != before
     assert check_password(secret, stored)
     assert oauth_app.client_secret == stored  # the caller's instance holds no plaintext
-    (event,) = application_events(oauth_app, OAuthEvent.SECRET_ROTATED)
+    (event,) = application_events(oauth_app, CredentialEvent.Event.SECRET_ROTATED)
     assert event.actor == staff
     assert secret not in repr(list(CredentialEvent.objects.values()))
     assert [call["application"] for call in rotated.calls] == [oauth_app]
