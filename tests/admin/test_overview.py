@@ -7,15 +7,17 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
 
 from iiniit_auth.admin import overview
+from iiniit_auth.models.oauth import register_application
 from tests.admin.conftest import APP_URL, OVERVIEW_URL, age
 
 
 def figures(client):
     response = client.get(OVERVIEW_URL)
     assert response.status_code == 200
-    (section,) = response.context["sections"]
+    (section,) = [s for s in response.context["sections"] if s.title == "API keys"]
     return {figure.label: figure for figure in section.figures}
 
 
@@ -63,11 +65,39 @@ def test_the_overview_costs_the_same_queries_for_5_and_for_50_keys(admin_client,
             key, _ = issue(owner=owner, name=f"key {n}")
             if n % 3 == 0:
                 key.revoke()
+            application, _secret = register_application(
+                name=f"app {n}",
+                client_type="confidential",
+                authorization_grant_type="client-credentials",
+                user=owner,
+                allowed_scopes=["orders:read"] if n % 2 else [],
+            )
+            get_access_token_model().objects.create(
+                user=owner,
+                application=application,
+                token=f"token-{n}",
+                scope="orders:read",
+                expires=timezone.now() + timedelta(hours=n % 2 * 2 - 1),
+            )
 
     add(5, 0)
     five = cost()
     add(45, 5)
     assert cost() == five
+    titles = [s.title for s in admin_client.get(OVERVIEW_URL).context["sections"]]
+    assert titles == ["API keys", "OAuth applications", "OAuth access tokens"]
+
+
+def test_the_oauth_counts_come_from_one_aggregate_query_each(admin_client):
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(OVERVIEW_URL)
+    sql = [q["sql"] for q in queries]
+    on_apps = [q for q in sql if 'FROM "oauth2_provider_application"' in q]
+    on_tokens = [q for q in sql if 'FROM "oauth2_provider_accesstoken"' in q]
+    assert len(on_apps) == 1
+    assert on_apps[0].count("COUNT(") == 2
+    assert len(on_tokens) == 1
+    assert on_tokens[0].count("COUNT(") == 1
 
 
 def test_the_counts_come_from_one_aggregate_query(admin_client, issue):

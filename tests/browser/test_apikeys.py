@@ -136,7 +136,8 @@ def test_issue_show_once_rotate_revoke(tour, live_server, admin_user, service_us
     page.goto(tour.url("/admin/iiniit_auth/"))
     page.wait_for_selector("#iiniit-auth-overview .iiniit-figure__count")
     tour.record("15-overview")
-    counts = page.locator(".iiniit-figure__count").all_inner_texts()
+    keys_section = page.locator(".iiniit-overview-section").first
+    counts = keys_section.locator(".iiniit-figure__count").all_inner_texts()
     assert counts == ["0", "0", "0", "1"]  # active, expiring, unused, revoked lately
 
     for _name, url, html in tour.since(after_first):

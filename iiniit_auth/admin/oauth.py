@@ -1,0 +1,330 @@
+"""django-oauth-toolkit's applications and tokens in Django admin, replacing its own admins.
+
+* Applications: registered through ``register_application`` (the client secret shown once),
+  allowed scopes edited through ``ApplicationPolicy.objects.set_allowed_scopes``, a
+  "Rotate client secret" screen (``iiniit_auth.rotate_client_secret``) and a "Revoke all
+  tokens" screen (``iiniit_auth.revoke_application_tokens``). Not deleted here: deleting an
+  application would delete its tokens unaudited; revoke them instead.
+* Access and refresh tokens: read-only lists with a bulk "revoke" action (``revoke_token``),
+  allowed to whoever may delete the token model (revoking is what deleting means there).
+  The token value and its checksum are never shown.
+* Grants and ID tokens keep django-oauth-toolkit's admins.
+* Two overview sections: applications and access tokens, one aggregate query each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they can be replaced
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.contrib.admin.exceptions import NotRegistered
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
+
+from iiniit_auth import scopes
+from iiniit_auth.admin import oauth_views, overview
+from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
+from iiniit_auth.admin.oauth_tokens import ACTIVE, AccessTokenAdmin, RefreshTokenAdmin, scope_codes
+from iiniit_auth.admin.views import client_ip
+from iiniit_auth.models import ApplicationPolicy
+
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+
+Application = get_application_model()
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+POLICY = "iiniit_auth_policy"
+#: The "scopes" filter's values: applications granted at least one scope, or none.
+GRANTED, NO_SCOPES = "granted", "none"
+
+
+def _perm(request: HttpRequest, codename: str) -> bool:
+    return request.user.has_perm(f"{ApplicationPolicy._meta.app_label}.{codename}")
+
+
+def granted_q() -> Q:
+    """Applications whose policy grants at least one scope (the overview's "active")."""
+    return Q(**{f"{POLICY}__isnull": False}) & ~Q(**{f"{POLICY}__allowed_scopes": ""})
+
+
+class GrantedFilter(admin.SimpleListFilter):
+    """Applications granted at least one scope, or none (they obtain no token scope)."""
+
+    title = _("allowed scopes")
+    parameter_name = "scopes"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(GRANTED, _("At least one")), (NO_SCOPES, _("None"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        if self.value() == GRANTED:
+            return queryset.filter(granted_q())
+        if self.value() == NO_SCOPES:
+            return queryset.exclude(granted_q())
+        return None
+
+
+class ApplicationAdmin(ModelAdmin):
+    """OAuth applications with their allowed scopes; the client secret is shown once only."""
+
+    form = ApplicationChangeForm
+    # django-oauth-toolkit's own application pages are not routed by iiniit_auth.
+    view_on_site = False
+    change_form_template = "admin/iiniit_auth/application/change_form.html"
+    list_display = (
+        "name",
+        "client_id_column",
+        "client_type",
+        "authorization_grant_type",
+        "scopes_column",
+        "active_tokens",
+        "user",
+    )
+    list_filter = (GrantedFilter, "client_type", "authorization_grant_type")
+    list_select_related = ("user", POLICY)
+    search_fields = ("name", "client_id")
+    list_per_page = 50
+    actions = None
+    readonly_fields = (
+        "client_id_column",
+        "client_secret_note",
+        "client_type",
+        "authorization_grant_type",
+        "user",
+        "scopes_detail",
+        "created",
+        "updated",
+    )
+
+    class Media:
+        css = {"all": ("iiniit_auth/admin.css",)}
+        js = ("iiniit_auth/admin.js",)
+
+    # -- permissions ----------------------------------------------------------------------
+
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        """``iiniit_auth.rotate_client_secret``: may rotate (and so see a new secret once)."""
+        return _perm(request, "rotate_client_secret")
+
+    def has_revoke_tokens_permission(self, request: HttpRequest) -> bool:
+        """``iiniit_auth.revoke_application_tokens``: may revoke every token of one."""
+        return _perm(request, "revoke_application_tokens")
+
+    def has_scopes_permission(self, request: HttpRequest) -> bool:
+        """``iiniit_auth.change_applicationpolicy``: may change what applications obtain."""
+        return _perm(request, "change_applicationpolicy")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would delete the application's tokens with no audit event: revoke instead.
+        return False
+
+    # -- list -----------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        live = (
+            AccessToken._default_manager.filter(
+                application=OuterRef("pk"), expires__gt=timezone.now()
+            )
+            .order_by()
+            .values("application")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        # One subquery per row of the page, in the list's own query: no query per row.
+        queryset: QuerySet[Any] = super().get_queryset(request)
+        annotated: QuerySet[Any] = queryset.annotate(
+            live_tokens=Coalesce(Subquery(live, output_field=IntegerField()), 0)
+        )
+        return annotated
+
+    @admin.display(description=_("client id"), ordering="client_id")
+    def client_id_column(self, application: Any) -> SafeString:
+        return format_html("<code>{}</code>", application.client_id)
+
+    @admin.display(description=_("allowed scopes"))
+    def scopes_column(self, application: Any) -> SafeString:
+        policy = getattr(application, POLICY, None)
+        known = scopes.registry()
+        return scope_codes([s for s in (policy.scope_list if policy else []) if s in known])
+
+    @admin.display(description=_("active tokens"), ordering="live_tokens")
+    def active_tokens(self, application: Any) -> int:
+        return int(getattr(application, "live_tokens", 0))
+
+    # -- change page ----------------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        scopes_field = "allowed_scopes" if self.has_scopes_permission(request) else "scopes_detail"
+        return [
+            (None, {"fields": ("name", "client_id_column", "client_secret_note", "user")}),
+            (_("Client"), {"fields": ("client_type", "authorization_grant_type", "redirect_uris")}),
+            (_("Scopes"), {"fields": (scopes_field,)}),
+            (_("Lifetime"), {"fields": ("created", "updated")}),
+        ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        fields = ["name", "redirect_uris"]
+        if self.has_scopes_permission(request):
+            fields.append("allowed_scopes")
+        kwargs["fields"] = fields
+        form = super().get_form(request, obj, change, **kwargs)
+        if "allowed_scopes" not in fields:
+            # A declared field stays on a model form whatever ``fields`` says; this class is
+            # made for this request by modelform_factory, so dropping it here is local.
+            form.base_fields.pop("allowed_scopes", None)
+        elif obj is not None:
+            form.base_fields["allowed_scopes"].initial = sorted(
+                ApplicationPolicy.objects.allowed_scopes(obj)
+            )
+        return form
+
+    @admin.display(description=_("client secret"))
+    def client_secret_note(self, application: Any) -> str:
+        return str(
+            _(
+                "Shown once, when it was made; only its hash is stored. Lost? Rotate it to "
+                "get a new one."
+            )
+        )
+
+    @admin.display(description=_("allowed scopes"))
+    def scopes_detail(self, application: Any) -> SafeString:
+        return scope_codes(sorted(ApplicationPolicy.objects.allowed_scopes(application)))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save name and redirect URIs; the allowed scopes go through ``set_allowed_scopes``."""
+        super().save_model(request, obj, form, change)
+        if "allowed_scopes" in form.cleaned_data:
+            ApplicationPolicy.objects.set_allowed_scopes(
+                obj, form.cleaned_data["allowed_scopes"], actor=request.user, ip=client_ip(request)
+            )
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        context.update(
+            can_rotate_secret=obj is not None and self.has_rotate_permission(request),
+            can_revoke_tokens=obj is not None and self.has_revoke_tokens_permission(request),
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # -- register, rotate, revoke ---------------------------------------------------------
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Register through ``register_application``; the answer shows the secret once."""
+        return oauth_views.register_view(self, request)
+
+    def get_urls(self) -> list[URLPattern]:
+        app, model = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        own = [
+            path(
+                "<path:object_id>/rotate-secret/",
+                wrap(self.rotate_secret_view),
+                name=f"{app}_{model}_rotate_secret",
+            ),
+            path(
+                "<path:object_id>/revoke-tokens/",
+                wrap(self.revoke_tokens_view),
+                name=f"{app}_{model}_revoke_tokens",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Rotate the client secret; needs ``iiniit_auth.rotate_client_secret``."""
+        return oauth_views.rotate_secret_view(self, request, object_id)
+
+    def revoke_tokens_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Revoke every token; needs ``iiniit_auth.revoke_application_tokens``."""
+        return oauth_views.revoke_tokens_view(self, request, object_id)
+
+
+def _replace(model: Any, model_admin: type[ModelAdmin]) -> None:
+    # A project may have unregistered django-oauth-toolkit's admin itself.
+    with contextlib.suppress(NotRegistered):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)
+
+
+_replace(Application, ApplicationAdmin)
+_replace(AccessToken, AccessTokenAdmin)
+_replace(RefreshToken, RefreshTokenAdmin)
+
+
+def _visible(admin_site: AdminSite, request: HttpRequest, model: Any) -> str | None:
+    """The list URL of ``model`` if ``request.user`` may view it in ``admin_site``, else None."""
+    if not admin_site.is_registered(model):
+        return None
+    if not admin_site.get_model_admin(model).has_view_permission(request):
+        return None
+    opts = model._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=admin_site.name
+    )
+
+
+@overview.section
+def oauth_applications(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
+    """OAuth applications granted at least one scope, and those granted none. One query."""
+    url = _visible(admin_site, request, Application)
+    if url is None:
+        return None
+    counts = Application._default_manager.aggregate(
+        granted=Count("pk", filter=granted_q()), none=Count("pk", filter=~granted_q())
+    )
+    return overview.Section(
+        title=str(_("OAuth applications")),
+        figures=[
+            overview.Figure(
+                str(_("Active (allowed at least one scope)")),
+                counts["granted"],
+                f"{url}?scopes={GRANTED}",
+            ),
+            overview.Figure(
+                str(_("Allowed no scope")), counts["none"], f"{url}?scopes={NO_SCOPES}"
+            ),
+        ],
+    )
+
+
+@overview.section
+def oauth_tokens(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
+    """Access tokens that have not expired. One query."""
+    url = _visible(admin_site, request, AccessToken)
+    if url is None:
+        return None
+    counts = AccessToken._default_manager.aggregate(
+        active=Count("pk", filter=Q(expires__gt=timezone.now()))
+    )
+    return overview.Section(
+        title=str(_("OAuth access tokens")),
+        figures=[overview.Figure(str(_("Active")), counts["active"], f"{url}?status={ACTIVE}")],
+    )

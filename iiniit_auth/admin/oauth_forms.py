@@ -1,0 +1,149 @@
+"""The forms of the OAuth application screens: register, change, confirm.
+
+They collect and check what a person typed; ``register_application``,
+``ApplicationPolicy.objects.set_allowed_scopes`` and the other lifecycle functions check the
+rest and write. No form here saves anything but an application's name and redirect URIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, cast
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.db.models import ForeignKey
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import AbstractApplication, get_application_model
+
+from iiniit_auth import scopes
+from iiniit_auth.admin.forms import OnceForm, owner_widget
+from iiniit_auth.oauth.redirects import refusal
+
+#: The grants offered: RFC 9700 leaves these two (no implicit, no password grant).
+GRANT_CHOICES: Final = (
+    (AbstractApplication.GRANT_AUTHORIZATION_CODE, _("Authorization code (with PKCE)")),
+    (AbstractApplication.GRANT_CLIENT_CREDENTIALS, _("Client credentials")),
+)
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    """The registry's scopes as checkbox choices, each with its description."""
+    # Read per form, so a settings change shows on the next page.
+    return [
+        (name, format_html("<code>{}</code> {}", name, description))
+        for name, description in scopes.registry().items()
+    ]
+
+
+def allowed_scopes_field() -> forms.MultipleChoiceField:
+    """The "allowed scopes" checkboxes (choices are set per form by :func:`scope_choices`)."""
+    return forms.MultipleChoiceField(
+        label=_("Allowed scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "radiolist"}),
+        help_text=_(
+            "The scopes the application may obtain, by any grant, refreshes included. "
+            "None ticked: it obtains no scope at all."
+        ),
+    )
+
+
+def check_redirect_uris(text: str) -> str:
+    """Return ``text`` if every redirect URI in it is acceptable; raise ``ValidationError``."""
+    refused = sorted({reason for uri in text.split() if (reason := refusal(uri))})
+    if refused:
+        raise forms.ValidationError(refused, code="invalid")
+    return text
+
+
+class RegisterForm(OnceForm):
+    """The add form of an OAuth application."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=255,
+        help_text=_("What the application is, e.g. “Billing service”. Shown on consent pages."),
+    )
+    client_type = forms.ChoiceField(
+        label=_("Client type"),
+        choices=AbstractApplication.CLIENT_TYPES,
+        initial=AbstractApplication.CLIENT_CONFIDENTIAL,
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
+        help_text=_(
+            "Confidential: a server that can keep a client secret. Public: a browser or mobile "
+            "app, which cannot (it uses PKCE instead)."
+        ),
+    )
+    authorization_grant_type = forms.ChoiceField(
+        label=_("Grant type"),
+        choices=GRANT_CHOICES,
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
+        help_text=_(
+            "Authorization code: users sign in and consent. Client credentials: the application "
+            "acts as itself (confidential clients only)."
+        ),
+    )
+    redirect_uris = forms.CharField(
+        label=_("Redirect URIs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_(
+            "For the authorization code grant: where users are sent back, one per line, over "
+            "https (http only to a loopback address)."
+        ),
+    )
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        queryset=get_application_model()._default_manager.none(),
+        help_text=_("Who registered the application and answers for it."),
+    )
+    allowed_scopes = allowed_scopes_field()
+
+    def __init__(self, *args: Any, admin_site: AdminSite, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        Application = get_application_model()
+        user_field = cast("ForeignKey[Any, Any]", Application._meta.get_field("user"))
+        user = cast("forms.ModelChoiceField[Any]", self.fields["user"])
+        user.widget = owner_widget(user_field, admin_site)
+        # After the widget: setting the queryset hands the widget its choices.
+        user.queryset = user_field.related_model._default_manager.filter(is_active=True)
+        cast(forms.MultipleChoiceField, self.fields["allowed_scopes"]).choices = scope_choices()
+
+    def clean_redirect_uris(self) -> str:
+        return check_redirect_uris(self.cleaned_data.get("redirect_uris") or "")
+
+    def register_arguments(self) -> dict[str, Any]:
+        """The keyword arguments for ``register_application`` (without actor and address)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "client_type": data["client_type"],
+            "authorization_grant_type": data["authorization_grant_type"],
+            "redirect_uris": " ".join(data["redirect_uris"].split()),
+            "user": data["user"],
+            "allowed_scopes": data["allowed_scopes"],
+        }
+
+
+class ApplicationChangeForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The change page: name and redirect URIs, and the allowed scopes (set apart, audited)."""
+
+    allowed_scopes = allowed_scopes_field()
+
+    class Meta:
+        model = get_application_model()
+        fields = ("name", "redirect_uris")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "allowed_scopes" in self.fields:
+            field = cast(forms.MultipleChoiceField, self.fields["allowed_scopes"])
+            field.choices = scope_choices()
+
+    def clean_redirect_uris(self) -> str:
+        return check_redirect_uris(" ".join((self.cleaned_data.get("redirect_uris") or "").split()))
+
+
+class ConfirmForm(OnceForm):
+    """A confirmation that can be sent once (rotating twice would lose the shown secret)."""

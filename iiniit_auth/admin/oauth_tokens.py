@@ -1,0 +1,151 @@
+"""django-oauth-toolkit's access and refresh tokens in Django admin: read-only, revocable.
+
+Lists with application, user, scopes, expiry and status, and a bulk "revoke" action through
+:func:`iiniit_auth.oauth.tokens.revoke_token`, allowed to whoever may delete the token model
+(revoking is what deleting means there). No add, no change, no delete; the token value and
+its checksum are never shown. Registered by :mod:`iiniit_auth.admin.oauth`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from iiniit_auth.admin.views import client_ip
+from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.tokens import revoke_token
+
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+
+ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
+
+
+def scope_codes(names: list[str]) -> SafeString:
+    """Scopes as code chips; "none" when there are none."""
+    if not names:
+        return format_html('<span class="quiet">{}</span>', _("none"))
+    return format_html_join(" ", '<code class="iiniit-scope">{}</code>', ((s,) for s in names))
+
+
+def badge(status: str, label: Any) -> SafeString:
+    """A coloured status badge, styled as the API keys' badges."""
+    return format_html('<span class="iiniit-badge iiniit-badge--{}">{}</span>', status, label)
+
+
+class AccessStatusFilter(admin.SimpleListFilter):
+    """Access tokens that still authorize requests, or expired ones."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(ACTIVE, _("Active")), (EXPIRED, _("Expired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        if self.value() == ACTIVE:
+            return queryset.filter(expires__gt=timezone.now())
+        if self.value() == EXPIRED:
+            return queryset.filter(expires__lte=timezone.now())
+        return None
+
+
+class RefreshStatusFilter(admin.SimpleListFilter):
+    """Refresh tokens that can still be used, or revoked ones."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(ACTIVE, _("Active")), (REVOKED, _("Revoked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        if self.value() == ACTIVE:
+            return queryset.filter(revoked__isnull=True)
+        if self.value() == REVOKED:
+            return queryset.filter(revoked__isnull=False)
+        return None
+
+
+class TokenAdmin(ModelAdmin):
+    """A read-only token list with a "revoke" action. Never shows the token or its checksum."""
+
+    list_select_related = ("application", "user")
+    search_fields = ("application__name", "application__client_id", "user__username")
+    search_help_text = _("Application name or client id, or the user's username.")
+    actions = ("revoke_selected",)
+    list_per_page = 100
+
+    class Media:
+        css = {"all": ("iiniit_auth/admin.css",)}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Admin's delete would skip the audit log: the "revoke" action replaces it.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """The model's ``delete`` permission: revoking is how a token is deleted."""
+        return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
+
+    @admin.display(description=_("scopes"))
+    def scopes_column(self, token: Any) -> SafeString:
+        return scope_codes(token.scope.split())
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Revoke each token through ``revoke_token`` (its bound token with it)."""
+        done = sum(
+            revoke_token(token, actor=request.user, ip=client_ip(request), via=RevokedVia.ADMIN)
+            for token in queryset.select_related("application", "user")
+        )
+        self.message_user(
+            request,
+            ngettext("Revoked %(n)d token.", "Revoked %(n)d tokens.", done) % {"n": done},
+            messages.SUCCESS,
+        )
+
+
+class AccessTokenAdmin(TokenAdmin):
+    """Access tokens: application, user, scopes, expiry, active or expired."""
+
+    list_display = ("pk", "application", "user", "scopes_column", "expires", "status_column")
+    list_filter = (AccessStatusFilter, ("application", admin.RelatedOnlyFieldListFilter))
+    fields = ("application", "user", "scopes_column", "expires", "created", "updated")
+    readonly_fields = fields
+
+    @admin.display(description=_("status"))
+    def status_column(self, token: Any) -> SafeString:
+        if token.expires > timezone.now():
+            return badge("active", _("active"))
+        return badge("expired", _("expired"))
+
+
+class RefreshTokenAdmin(TokenAdmin):
+    """Refresh tokens: application, user, scopes (of their access token), active or revoked."""
+
+    list_display = ("pk", "application", "user", "created", "status_column")
+    list_filter = (RefreshStatusFilter, ("application", admin.RelatedOnlyFieldListFilter))
+    fields = ("application", "user", "created", "updated", "revoked")
+    readonly_fields = fields
+
+    @admin.display(description=_("status"))
+    def status_column(self, token: Any) -> SafeString:
+        if token.revoked is not None:
+            return badge("revoked", _("revoked"))
+        return badge("active", _("active"))
