@@ -43,7 +43,7 @@ def test_e005_without_the_middleware(settings):
     assert message.id == "iiniit_auth.E005"
     assert MIDDLEWARE_PATH in message.hint
     assert "ALLOW_QUERY_PARAM" in message.hint
-    assert "iiniit_auth.E005" in ids(run_checks(tags=[Tags.security]))
+    assert "iiniit_auth.E005" in ids(run_checks(tags=[Tags.security], databases=[]))
 
 
 def test_e005_silent_when_query_param_is_off(settings):
@@ -66,7 +66,7 @@ def test_e005_with_invalid_settings_leaves_it_to_e001(settings):
     without_middleware(settings)
     settings.IINIIT_AUTH = {"ALLOW_QUERY_PARAM": "yes"}
     assert check_query_param_middleware() == []
-    found = ids(run_checks(tags=[Tags.security]))
+    found = ids(run_checks(tags=[Tags.security], databases=[]))
     assert "iiniit_auth.E001" in found
     assert "iiniit_auth.E005" not in found
 
@@ -76,7 +76,7 @@ def test_e005_with_invalid_settings_leaves_it_to_e001(settings):
 
 def test_w006_silent_with_our_reporter_and_filter():
     assert check_exception_reporter() == []
-    assert "iiniit_auth.W006" not in ids(run_checks(tags=[Tags.security]))
+    assert "iiniit_auth.W006" not in ids(run_checks(tags=[Tags.security], databases=[]))
 
 
 def test_w006_with_djangos_reporter(settings):
@@ -87,7 +87,7 @@ def test_w006_with_djangos_reporter(settings):
     assert "DEFAULT_EXCEPTION_REPORTER is" in message.msg
     assert 'DEFAULT_EXCEPTION_REPORTER = "iiniit_auth.redaction.ExceptionReporter"' in message.hint
     assert "DEFAULT_EXCEPTION_REPORTER_FILTER" not in message.hint
-    assert "iiniit_auth.W006" in ids(run_checks(tags=[Tags.security]))
+    assert "iiniit_auth.W006" in ids(run_checks(tags=[Tags.security], databases=[]))
 
 
 def test_w006_with_djangos_filter(settings):

@@ -4,7 +4,9 @@ block. Ids are stable and never reused (docs/oauth.md, "System checks").
 W010, W012-W016 and W018 describe a production posture: they run under check --deploy, like
 django-oauth-toolkit's own RFC 9700 checks. W017 breaks per-application scopes everywhere:
 always. W011 and W019 read the database: they run when a database is checked (migrate,
-check --database default). Imported by iiniit_auth.checks, when apps are ready.
+check --database default); they carry only the database tag, since Django 6.1 runs a
+database check with all databases whenever any of its tags is asked for (check --tag security).
+Imported by iiniit_auth.checks, when apps are ready.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _application_rows(databases: Sequence[str] | None) -> list[tuple[str, Any]]:
     return found
 
 
-@register(Tags.security, Tags.database)
+@register(Tags.database)
 def check_oauth_refused_grant_applications(
     app_configs: Sequence[Any] | None = None,
     databases: Sequence[str] | None = None,
@@ -205,7 +207,7 @@ def check_oauth_refresh_grace(
     )
 
 
-@register(Tags.security, Tags.database)
+@register(Tags.database)
 def check_oauth_redirect_uris(
     app_configs: Sequence[Any] | None = None,
     databases: Sequence[str] | None = None,
