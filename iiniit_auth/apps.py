@@ -11,8 +11,12 @@ class IiniitAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from iiniit_auth import checks  # noqa: F401  (registers the system checks)
+        from iiniit_auth.cache import connect as connect_cache
         from iiniit_auth.redaction import attach_filters
 
         # Logging is configured before apps are ready, so these logger-level filters stay:
         # projects get keys redacted from runserver's and Django's request logs untouched.
         attach_filters()
+        # The lookup cache forgets a key when it or its owner is written (a no-op while the
+        # cache is off, so tests and projects can turn it on at any time).
+        connect_cache()

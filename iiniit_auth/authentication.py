@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -30,7 +31,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from iiniit_auth import keys, signals
+from iiniit_auth import keys, lookup, signals
+from iiniit_auth.cache import key_cache
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import ClientPrincipal
 from iiniit_auth.exceptions import MalformedKey, RefusalReason
@@ -41,8 +43,26 @@ MAX_CREDENTIAL_LENGTH = 2048
 
 _SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token (tchar)
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 9110 section 11.2
+# What this module keeps on a request, read back with vars(): a DRF request hands an unknown
+# attribute on to Django's request, at the cost of two exceptions, on every request.
 _CHALLENGE_ERROR = "_iiniit_challenge_error"
 _INPUT_CHECKED = "_iiniit_input_checked"
+_READ = "_iiniit_read"
+
+
+class _Read:
+    """What an authenticator read from a request, kept for the rest of the request.
+
+    Its repr never shows the credential: the request may end up in an error report.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<credential read: [redacted]>"
 
 
 def quote(value: str) -> str:
@@ -53,7 +73,13 @@ def quote(value: str) -> str:
 
 def challenge(scheme: str, **params: str) -> str:
     """Return one ``WWW-Authenticate`` challenge: ``scheme realm="…", k="v", …``."""
-    pairs = {"realm": auth_settings().REALM, **params}
+    return _challenge(scheme, auth_settings().REALM, tuple(params.items()))
+
+
+@lru_cache(maxsize=256)
+def _challenge(scheme: str, realm: str, params: tuple[tuple[str, str], ...]) -> str:
+    # Kept: every 401 names the same few challenges, and building one is a few string passes.
+    pairs = {"realm": realm, **dict(params)}
     return f"{scheme} " + ", ".join(f'{k}="{quote(v)}"' for k, v in pairs.items())
 
 
@@ -89,7 +115,7 @@ def read_authorization(request: Request, scheme: str) -> str | None:
     section 11.1) is another. Raises :class:`InvalidRequest` when the header is ours but not
     exactly the scheme, one or more spaces and one token68; or when it has no scheme at all.
     """
-    header: str | None = request.META.get("HTTP_AUTHORIZATION")
+    header: str | None = request._request.META.get("HTTP_AUTHORIZATION")
     if header is None:
         return None
     found = _SCHEME.match(header)
@@ -106,13 +132,27 @@ def read_authorization(request: Request, scheme: str) -> str | None:
     raise InvalidRequest(scheme, _why_malformed(rest))
 
 
+#: Made once: building a lazy translation costs more than translating it.
+_INVALID_CREDENTIAL = _("Invalid, expired or revoked credential.")
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    """401 ``invalid_token``: ``{"detail": <message>, "error": "invalid_token"}``."""
+
+    def __init__(self, message: str) -> None:
+        # The same detail APIException.__init__ would build, made directly: every refused
+        # credential raises one, so this sits on the path of the cheapest refusals.
+        self.detail = {
+            "detail": exceptions.ErrorDetail(message, code="invalid_token"),
+            "error": exceptions.ErrorDetail("invalid_token", code="invalid_token"),
+        }
+
+
 def _refuse(request: Request, scheme: str) -> exceptions.AuthenticationFailed:
     """The one generic 401 for a credential that does not authenticate, whatever the reason."""
-    message = str(_("Invalid, expired or revoked credential."))
+    message = str(_INVALID_CREDENTIAL)
     setattr(request, _CHALLENGE_ERROR, (scheme, message))
-    return exceptions.AuthenticationFailed(
-        {"detail": message, "error": "invalid_token"}, code="invalid_token"
-    )
+    return InvalidToken(message)
 
 
 class ChallengeMixin:
@@ -123,9 +163,33 @@ class ChallengeMixin:
     def scheme(self) -> str:
         raise NotImplementedError
 
+    def read_credential(self, request: Request) -> str | None:
+        """Return the well-formed credential of this class the request sends, or None.
+
+        Raises :class:`InvalidRequest` when the request is malformed for this class; no query.
+        """
+        raise NotImplementedError
+
+    def read_once(self, request: Request) -> str | None:
+        """Return :meth:`read_credential` for ``request``, reading it only once per request.
+
+        ``check_request`` reads every class's credential to refuse malformed input, and
+        ``authenticate`` needs the same value again: the first read is kept on the request,
+        wrapped so that no repr (of the request's attributes, of this frame's locals in an
+        error report) shows it.
+        """
+        memo: dict[ChallengeMixin, _Read] | None = vars(request).get(_READ)
+        if memo is None:
+            memo = {}
+            setattr(request, _READ, memo)
+        read = memo.get(self)
+        if read is None:
+            read = memo[self] = _Read(self.read_credential(request))
+        return read.value
+
     def check_input(self, request: Request) -> None:
         """Raise :class:`InvalidRequest` if the request is malformed for this class; no query."""
-        raise NotImplementedError
+        self.read_once(request)
 
     def check_request(self, request: Request) -> None:
         """Run, once per request, ``check_input`` of every one of our classes the view lists.
@@ -134,7 +198,7 @@ class ChallengeMixin:
         later (``?access_token=`` next to a good API key) would pass or fail depending on the
         order of ``authentication_classes``; the HTTP answers must not (issue 2, section 5).
         """
-        if getattr(request, _INPUT_CHECKED, False):
+        if vars(request).get(_INPUT_CHECKED):
             return
         setattr(request, _INPUT_CHECKED, True)
         for authenticator in getattr(request, "authenticators", None) or [self]:
@@ -142,7 +206,7 @@ class ChallengeMixin:
                 authenticator.check_input(request)
 
     def challenge(self, request: Request) -> str:
-        error = getattr(request, _CHALLENGE_ERROR, None)
+        error = vars(request).get(_CHALLENGE_ERROR)
         if error is not None and error[0] == self.scheme():
             return challenge(self.scheme(), error="invalid_token", error_description=error[1])
         return challenge(self.scheme())
@@ -188,11 +252,12 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         """
         conf = auth_settings()
         scheme = conf.HEADER_SCHEME
-        params = _api_key_params(request)
+        name = conf.QUERY_PARAM_NAME
+        query = request._request.GET
+        params = query.getlist(name) if name in query else []
         header_key = read_authorization(request, scheme)
         if not params:
             return header_key
-        name = conf.QUERY_PARAM_NAME
         if not conf.ALLOW_QUERY_PARAM:
             raise InvalidRequest(
                 scheme,
@@ -224,47 +289,66 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             )
         return key
 
-    def check_input(self, request: Request) -> None:
-        self.read_key(request)
+    def read_credential(self, request: Request) -> str | None:
+        return self.read_key(request)
 
     @sensitive_variables("key")
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, AbstractAPIKey] | None:
         self.check_request(request)
-        key = self.read_key(request)
+        key = self.read_once(request)
         return None if key is None else self.authenticate_key(request, key)
 
     @sensitive_variables("key")
     def authenticate_key(
         self, request: Request, key: str
     ) -> tuple[AbstractBaseUser, AbstractAPIKey]:
-        """Check a well-formed key string; return ``(owner, key)`` or raise the generic 401."""
+        """Check a well-formed key string; return ``(owner, key)`` or raise the generic 401.
+
+        A key whose form or checksum is wrong costs no query. Otherwise the key and its owner
+        come from the lookup cache when it is on and holds them (no query), else from
+        :meth:`lookup` (one query), and every check runs on them alike. An accepted key's
+        ``last_used_at`` is stamped at most once per ``LAST_USED_UPDATE_INTERVAL``.
+        """
         conf = auth_settings()
         try:
             public_id = keys.parse(key, conf.KEY_PREFIX)
         except MalformedKey:
             raise _refuse(request, conf.HEADER_SCHEME) from None
-        found = self.lookup(public_id)
+        store = key_cache()
+        found = None if store is None else store.get(self.model, public_id)
+        cached = found is not None
+        if found is None:
+            found = self.lookup(public_id)
         if found is None:
             raise _refuse(request, conf.HEADER_SCHEME)
         now = timezone.now()
-        address = request.META.get("REMOTE_ADDR")
+        address = request._request.META.get("REMOTE_ADDR")
+        owner = found.owner
         if not keys.matches(key, found.digest, conf.PEPPER):
             reason: RefusalReason | None = RefusalReason.DIGEST_MISMATCH
-        elif not found.owner.is_active:
+        elif not owner.is_active:
             reason = RefusalReason.OWNER_INACTIVE
         else:
             reason = found.refusal_reason(now, address or "")
         if reason is not None:
             self.record_refusal(found, reason, address)
             raise _refuse(request, conf.HEADER_SCHEME)
-        found.record_use(now)
-        return found.owner, found
+        if store is None:
+            found.record_use(now)
+        elif cached:
+            store.record_use(found, now)
+        else:
+            found.record_use(now)
+            store.add(found, now)
+        return owner, found
 
     def lookup(self, public_id: str) -> AbstractAPIKey | None:
-        """Return the key with ``public_id`` and its owner, in one query; None if unknown."""
-        return (
-            self.model._default_manager.select_related("owner").filter(public_id=public_id).first()
-        )
+        """Return the key with ``public_id`` and its owner, in one query; None if unknown.
+
+        The query is precompiled (:mod:`iiniit_auth.lookup`); override this to look keys up
+        another way.
+        """
+        return lookup.find_key(self.model, public_id)
 
     def record_refusal(
         self, key: AbstractAPIKey, reason: RefusalReason, address: str | None
@@ -331,13 +415,13 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
             )
         return token
 
-    def check_input(self, request: Request) -> None:
-        self.read_token(request)
+    def read_credential(self, request: Request) -> str | None:
+        return self.read_token(request)
 
     @sensitive_variables("token")
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         self.check_request(request)
-        token = self.read_token(request)
+        token = self.read_once(request)
         if token is None:
             return None
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:
@@ -352,11 +436,8 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
                 return ClientPrincipal(access_token.application), access_token
             return user, access_token
         checksum = hashlib.sha256(token.encode("ascii")).hexdigest()
-        access_token = (
-            get_access_token_model()
-            ._default_manager.select_related("user", "application")
-            .filter(token_checksum=checksum)
-            .first()
+        access_token = lookup.fetch(
+            get_access_token_model(), "token_checksum", checksum, ("user", "application")
         )
         if access_token is None or access_token.is_expired():
             raise _refuse(request, "Bearer")

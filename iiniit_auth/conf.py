@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "LAST_USED_UPDATE_INTERVAL": 60,
     # The realm given in WWW-Authenticate challenges.
     "REALM": "api",
+    # The alias (in CACHES) of the optional API-key lookup cache; None: no cache.
+    "CACHE": None,
+    # How long a cached key lives at most, in seconds (never past the key's expiry).
+    "CACHE_TTL": 60,
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
@@ -65,6 +69,8 @@ class AuthSettings:
     QUERY_PARAM_NAME: str
     LAST_USED_UPDATE_INTERVAL: timedelta
     REALM: str
+    CACHE: str | None
+    CACHE_TTL: timedelta
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -105,6 +111,25 @@ def _lifetime(value: Any) -> timedelta | None:
             "must be None or a positive datetime.timedelta of at most 100 years.",
         )
     return value
+
+
+def _cache(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in settings.CACHES:
+        raise _fail("CACHE", 'must be None or the alias of a cache in CACHES, e.g. "default".')
+    return value
+
+
+def _cache_ttl(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise _fail("CACHE_TTL", "must be a finite number of seconds > 0.")
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise _fail("CACHE_TTL", "is longer than a timedelta can hold.") from None
 
 
 def _build(user: Mapping[str, Any]) -> AuthSettings:
@@ -157,6 +182,8 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         QUERY_PARAM_NAME=param,
         LAST_USED_UPDATE_INTERVAL=last_used,
         REALM=realm,
+        CACHE=_cache(raw["CACHE"]),
+        CACHE_TTL=_cache_ttl(raw["CACHE_TTL"]),
     )
 
 

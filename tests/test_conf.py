@@ -31,6 +31,8 @@ EXPECTED_DEFAULTS = {
     "QUERY_PARAM_NAME": "api_key",
     "LAST_USED_UPDATE_INTERVAL": timedelta(seconds=60),
     "REALM": "api",
+    "CACHE": None,
+    "CACHE_TTL": timedelta(seconds=60),
 }
 
 

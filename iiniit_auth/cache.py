@@ -1,0 +1,327 @@
+"""The optional API-key lookup cache, and last-used bookkeeping for cached keys.
+
+Off unless ``IINIIT_AUTH["CACHE"]`` names a cache in ``CACHES`` (Redis or Memcached when several
+processes serve requests; locmem for one). A hit authenticates a key with no query at all.
+
+Correct before fast (issue 5):
+
+* An entry holds what authentication needs and returns: the key's row (its digest, never the
+  plaintext) and the owner's row without the password hash. It is read back into real model
+  instances, and every check (digest, owner ``is_active``, revocation, expiry, networks) runs on
+  it as on a row fresh from the database.
+* An entry lives at most ``CACHE_TTL`` seconds, and never past the key's ``expires_at`` (which,
+  for a rotated key, is the end of its grace period).
+* Every write that can change the answer replaces the entry by a tombstone once its transaction
+  commits: revocation, rotation and issue (their signals), any save or deletion of a key row, and
+  any save of its owner (deactivation, a changed name...). The tombstone is a value, not a
+  deletion, because entries are added with ``cache.add()``: a request that read the row before
+  the write committed cannot put the stale row back while the tombstone stands (for
+  ``CACHE_TTL``). So the very next request, in every process sharing the cache, sees the write.
+* Writes that bypass ``save()`` (``QuerySet.update()`` on users, raw SQL) send no signal: they are
+  seen when the entry expires, ``CACHE_TTL`` at most. Code that writes keys that way should call
+  :func:`forget_on_commit` itself.
+* If the cache fails (a Redis that is down), authentication reads the database instead, and the
+  failure is logged; it never turns into an error for the caller.
+
+``last_used_at`` stays at most one write per key per ``LAST_USED_UPDATE_INTERVAL``: a hit whose
+entry is older than the interval claims the write with ``cache.add()`` of a marker that lives
+one interval, and only the process that wins runs the model's conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.db import models, router, transaction
+from django.db.models import DEFERRED, Q
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from iiniit_auth import lookup, signals
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.models import AbstractAPIKey
+
+logger = logging.getLogger(__name__)
+
+#: What stands in the cache for a key that was just written: "read the database".
+TOMBSTONE = "written"
+#: The owner's fields an entry leaves out (a deferred field, loaded on access).
+OWNER_EXCLUDED = frozenset({"password"})
+
+
+def entry_key(model: type[AbstractAPIKey], public_id: str) -> str:
+    """Return the cache key of the entry for ``public_id`` of ``model``."""
+    # Short: cache backends check every character of a key on every call.
+    return f"iiniit:{model._meta.label_lower}:{public_id}"
+
+
+def _used_key(model: type[AbstractAPIKey], public_id: str) -> str:
+    return f"iiniit:used:{model._meta.label_lower}:{public_id}"
+
+
+class Layout:
+    """Which fields an entry of one key model holds, and a version of that layout.
+
+    An entry written by a process with other fields (a deploy that added a column) carries
+    another version and is treated as a miss, never misread.
+    """
+
+    def __init__(self, model: type[AbstractAPIKey]) -> None:
+        owner = lookup.owner_model(model)
+        self.model = model
+        self.owner = owner
+        self.key_names = tuple(field.attname for field in model._meta.concrete_fields)
+        self.owner_all_names = tuple(field.attname for field in owner._meta.concrete_fields)
+        self.owner_names = tuple(
+            name for name in self.owner_all_names if name not in OWNER_EXCLUDED
+        )
+        # Where the left-out fields go back, as DEFERRED: from_db() then takes its fast path.
+        self.deferred_positions = tuple(
+            position for position, name in enumerate(self.owner_all_names) if name in OWNER_EXCLUDED
+        )
+        self.owner_field = lookup.foreign_key(model, "owner")
+        # The version covers each field's name and class: a renamed, added, removed or retyped
+        # field makes older entries misses.
+        described = repr(
+            [
+                (
+                    each._meta.label,
+                    [(f.attname, type(f).__name__) for f in each._meta.concrete_fields],
+                )
+                for each in (model, owner)
+            ]
+        )
+        self.version = hashlib.sha256(described.encode()).hexdigest()[:16]
+        self.prefix = entry_key(model, "")
+
+    def dump(self, key: AbstractAPIKey) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+        """Return the entry for ``key`` (its owner loaded)."""
+        owner = key.owner
+        return (
+            self.version,
+            tuple(getattr(key, name) for name in self.key_names),
+            tuple(getattr(owner, name) for name in self.owner_names),
+        )
+
+    def load(self, entry: Any, db: str) -> AbstractAPIKey | None:
+        """Return the key (with its owner) an entry holds; None for a tombstone or a stranger."""
+        if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != self.version:
+            return None
+        key = self.model.from_db(db, self.key_names, entry[1])
+        owner_values = list(entry[2])
+        for position in self.deferred_positions:
+            owner_values.insert(position, DEFERRED)
+        owner = self.owner.from_db(db, self.owner_all_names, owner_values)
+        self.owner_field.set_cached_value(key, owner)
+        return key
+
+
+_layouts: dict[type[AbstractAPIKey], Layout] = {}
+
+
+def layout(model: type[AbstractAPIKey]) -> Layout:
+    """Return the :class:`Layout` of ``model``, built on first use."""
+    try:
+        return _layouts[model]
+    except KeyError:
+        built = _layouts[model] = Layout(model)
+        return built
+
+
+def _seconds(value: float) -> int:
+    """A cache timeout in whole seconds, at least one (backends differ on fractions and 0)."""
+    return max(1, math.ceil(value))
+
+
+class KeyCache:
+    """The lookup cache as configured now. Get one with :func:`key_cache`."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    @property
+    def cache(self) -> BaseCache:
+        """The cache itself (Django keeps one connection per thread)."""
+        return caches[self.alias]
+
+    def get(self, model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:
+        """Return the cached key with ``public_id`` (its owner loaded), or None on a miss.
+
+        A tombstone, an entry of another layout and a failing cache are all misses.
+        """
+        found = layout(model)
+        try:
+            entry = self.cache.get(found.prefix + public_id)
+        except Exception:
+            logger.warning("API key cache %r failed; reading the database.", self.alias)
+            return None
+        if entry is None:
+            return None
+        return found.load(entry, router.db_for_read(model))
+
+    def add(self, key: AbstractAPIKey, now: datetime) -> bool:
+        """Cache ``key`` (with its owner) unless an entry or a tombstone is there.
+
+        The entry lives ``CACHE_TTL`` seconds at most and ends before the key expires; a key
+        that expires within a second is not cached. Returns whether the entry was added.
+        """
+        ttl = auth_settings().CACHE_TTL.total_seconds()
+        if key.expires_at is not None:
+            ttl = min(ttl, (key.expires_at - now).total_seconds())
+        if ttl < 1:
+            return False
+        model = type(key)
+        try:
+            # Whole seconds, rounded down: never past the expiry.
+            return bool(
+                self.cache.add(entry_key(model, key.public_id), layout(model).dump(key), int(ttl))
+            )
+        except Exception:
+            logger.warning("API key cache %r failed; the key was not cached.", self.alias)
+            return False
+
+    def record_use(self, key: AbstractAPIKey, now: datetime) -> bool:
+        """Stamp ``last_used_at`` of a key served from the cache, once per interval at most.
+
+        Within the interval of the stamp the entry carries, nothing happens. Past it, the
+        process that adds the interval's marker runs the model's conditional UPDATE; the others
+        skip it. Returns whether a row was written.
+        """
+        interval = auth_settings().LAST_USED_UPDATE_INTERVAL
+        if key.last_used_at is not None and now - key.last_used_at < interval:
+            return False
+        seconds = interval.total_seconds()
+        if seconds > 0:
+            try:
+                claimed = self.cache.add(
+                    _used_key(type(key), key.public_id), True, _seconds(seconds)
+                )
+            except Exception:
+                logger.warning("API key cache %r failed; stamping last use.", self.alias)
+                claimed = True
+            if not claimed:
+                return False
+        return key.record_use(now)
+
+    def forget(self, model: type[AbstractAPIKey], public_ids: Iterable[str]) -> None:
+        """Put tombstones in place of the entries of ``public_ids`` (for ``CACHE_TTL``)."""
+        names = [entry_key(model, public_id) for public_id in public_ids]
+        if not names:
+            return
+        ttl = _seconds(auth_settings().CACHE_TTL.total_seconds())
+        try:
+            self.cache.set_many(dict.fromkeys(names, TOMBSTONE), ttl)
+        except Exception:
+            logger.exception(
+                "API key cache %r failed to drop %d entries: they expire within %d s.",
+                self.alias,
+                len(names),
+                ttl,
+            )
+
+    def discard(self, model: type[AbstractAPIKey], public_id: str) -> None:
+        """Delete the entry of ``public_id``, if any (no tombstone)."""
+        try:
+            self.cache.delete(entry_key(model, public_id))
+        except Exception:
+            logger.exception("API key cache %r failed to drop an entry.", self.alias)
+
+
+_key_caches: dict[str, KeyCache] = {}
+
+
+def key_cache() -> KeyCache | None:
+    """Return the configured :class:`KeyCache`, or None when the cache is off."""
+    alias = auth_settings().CACHE
+    if alias is None:
+        return None
+    try:
+        return _key_caches[alias]
+    except KeyError:
+        store = _key_caches[alias] = KeyCache(alias)
+        return store
+
+
+# -- invalidation ------------------------------------------------------------------------------
+
+
+def forget_on_commit(model: type[AbstractAPIKey], public_ids: Iterable[str], using: str) -> None:
+    """Drop the entries of ``public_ids`` once the current transaction on ``using`` commits
+    (at once outside a transaction). Does nothing when the cache is off."""
+    store = key_cache()
+    if store is not None:
+        transaction.on_commit(partial(store.forget, model, list(public_ids)), using=using)
+
+
+def _db_of(instance: models.Model) -> str:
+    return instance._state.db or router.db_for_write(type(instance))
+
+
+def _key_written(sender: Any, key: AbstractAPIKey, **kwargs: Any) -> None:
+    forget_on_commit(type(key), [key.public_id], _db_of(key))
+
+
+def _key_issued(sender: Any, key: AbstractAPIKey, **kwargs: Any) -> None:
+    # Nothing can be cached under a public id that did not exist; deleting any entry there
+    # anyway keeps the rule simple: every lifecycle write clears its key.
+    store = key_cache()
+    if store is not None:
+        transaction.on_commit(partial(store.discard, type(key), key.public_id), using=_db_of(key))
+
+
+def _key_row_changed(sender: Any, instance: AbstractAPIKey, **kwargs: Any) -> None:
+    if kwargs.get("created"):
+        return  # a new row (issue()) was never cached: _key_issued has it
+    forget_on_commit(type(instance), [instance.public_id], _db_of(instance))
+
+
+def _owner_saved(sender: Any, instance: models.Model, **kwargs: Any) -> None:
+    store = key_cache()
+    if store is None or kwargs.get("created"):
+        return  # a new user has no keys yet
+    transaction.on_commit(
+        partial(_forget_keys_of, store, instance.pk, timezone.now()), using=_db_of(instance)
+    )
+
+
+def key_models() -> list[type[AbstractAPIKey]]:
+    """Every installed concrete key model (``APIKey`` and a project's subclasses)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, AbstractAPIKey) and not model._meta.proxy
+    ]
+
+
+def _forget_keys_of(store: KeyCache, owner_pk: Any, since: datetime) -> None:
+    """Drop the entries of every key of the owner that can still be cached."""
+    for model in key_models():
+        public_ids = (
+            model._default_manager.filter(owner=owner_pk, revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=since))
+            .values_list("public_id", flat=True)
+        )
+        store.forget(model, public_ids)
+
+
+def connect() -> None:
+    """Connect the invalidation receivers (from the app's ``ready()``). Idempotent."""
+    signals.api_key_revoked.connect(_key_written, dispatch_uid="iiniit_auth.cache.revoked")
+    signals.api_key_rotated.connect(_key_written, dispatch_uid="iiniit_auth.cache.rotated")
+    signals.api_key_issued.connect(_key_issued, dispatch_uid="iiniit_auth.cache.issued")
+    post_save.connect(
+        _owner_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="iiniit_auth.cache.owner"
+    )
+    for model in key_models():
+        uid = f"iiniit_auth.cache.{model._meta.label_lower}"
+        post_save.connect(_key_row_changed, sender=model, dispatch_uid=f"{uid}.saved")
+        post_delete.connect(_key_row_changed, sender=model, dispatch_uid=f"{uid}.deleted")

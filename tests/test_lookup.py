@@ -1,0 +1,173 @@
+"""iiniit_auth.lookup: one precompiled statement that reads a credential and what it belongs to,
+and gives back exactly what the ORM's ``select_related()`` would have (issue 5)."""
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models
+from django.test.utils import isolate_apps
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
+
+from iiniit_auth import lookup
+from iiniit_auth.models import APIKey
+from tests.orgkeys.models import TeamAPIKey
+
+
+def row(instance):
+    return [getattr(instance, field.attname) for field in instance._meta.concrete_fields]
+
+
+def assert_same(found, expected):
+    assert type(found) is type(expected)
+    assert row(found) == row(expected)
+    assert [type(value) for value in row(found)] == [type(value) for value in row(expected)]
+    assert not found._state.adding
+    assert found._state.db == expected._state.db == "default"
+
+
+@pytest.fixture
+def used_key(issue, user, staff):
+    """A key with every kind of column filled: networks (JSON), dates, a creator, a stamp."""
+    key, _plaintext = issue(
+        allowed_networks=["10.0.0.0/8", "2001:db8::/32"],
+        created_by=staff,
+        scopes=["orders:read", "reports:read"],
+    )
+    key.record_use(timezone.now() - timedelta(minutes=5))
+    user.last_login = timezone.now()
+    user.first_name = "Ann"
+    user.save()
+    return key
+
+
+def test_key_and_owner_are_what_the_orm_reads(used_key, django_assert_num_queries):
+    expected = APIKey.objects.select_related("owner").get(public_id=used_key.public_id)
+
+    with django_assert_num_queries(1):
+        found = lookup.find_key(APIKey, used_key.public_id)
+        owner = found.owner  # already there: no second query
+
+    assert_same(found, expected)
+    assert_same(owner, expected.owner)
+    assert isinstance(owner, get_user_model())
+    assert found.allowed_networks == ["10.0.0.0/8", "2001:db8::/32"]
+    assert timezone.is_aware(found.expires_at)
+    assert timezone.is_aware(found.last_used_at)
+    assert found.scope_set == {"orders:read", "reports:read"}
+
+
+def test_one_statement_joins_the_owner_by_quoted_names(used_key, django_assert_num_queries):
+    with django_assert_num_queries(1) as captured:
+        lookup.find_key(APIKey, used_key.public_id)
+
+    (sql,) = [query["sql"] for query in captured.captured_queries]
+    quote = connection.ops.quote_name
+    assert "JOIN" in sql.upper()
+    assert quote(APIKey._meta.db_table) in sql
+    assert quote(get_user_model()._meta.db_table) in sql
+    assert quote("public_id") in sql
+    assert used_key.public_id in sql  # the parameter, bound by the driver
+
+
+def test_an_unknown_public_id_is_none(db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert lookup.find_key(APIKey, "0123456789") is None
+
+
+def test_an_inactive_owner_is_read_as_it_is(used_key, user):
+    user.is_active = False
+    user.save()
+
+    found = lookup.find_key(APIKey, used_key.public_id)
+
+    assert found.owner.is_active is False
+
+
+def test_a_key_subclass_brings_its_own_fields(user, django_assert_num_queries):
+    key, _ = TeamAPIKey.objects.issue(owner=user, name="ci", team="platform")
+    expected = TeamAPIKey.objects.select_related("owner").get(pk=key.pk)
+
+    with django_assert_num_queries(1):
+        found = lookup.find_key(TeamAPIKey, key.public_id)
+
+    assert_same(found, expected)
+    assert found.team == "platform"
+    assert lookup.find_key(APIKey, key.public_id) is None
+
+
+def make_token(application, user):
+    return get_access_token_model().objects.create(
+        user=user,
+        application=application,
+        token=secrets.token_urlsafe(30),
+        scope="orders:read",
+        expires=timezone.now() + timedelta(hours=1),
+        resource=["https://api.example.com/"],
+    )
+
+
+@pytest.mark.parametrize("with_user", [True, False], ids=["user", "client-credentials"])
+def test_nullable_relations_are_left_joins(oauth_app, user, with_user, django_assert_num_queries):
+    token = make_token(oauth_app, user if with_user else None)
+    expected = (
+        get_access_token_model()
+        .objects.select_related("user", "application")
+        .get(token_checksum=token.token_checksum)
+    )
+
+    with django_assert_num_queries(1):
+        found = lookup.fetch(
+            get_access_token_model(),
+            "token_checksum",
+            token.token_checksum,
+            ("user", "application"),
+        )
+        found_user, application = found.user, found.application
+
+    assert_same(found, expected)
+    assert found.resource == ["https://api.example.com/"]
+    assert_same(application, expected.application)
+    if with_user:
+        assert_same(found_user, expected.user)
+    else:
+        assert found_user is None
+
+
+def test_a_relation_without_its_row_on_a_nullable_key_is_none(oauth_app, user):
+    token = make_token(None, user)
+
+    found = lookup.fetch(
+        get_access_token_model(), "token_checksum", token.token_checksum, ("application",)
+    )
+
+    assert found.application is None
+    assert found.application_id is None
+
+
+def test_only_foreign_keys_can_be_joined(db):
+    with pytest.raises(ImproperlyConfigured, match="foreign key"):
+        lookup.compile_statement(APIKey, "public_id", ("name",), "default")
+    with pytest.raises(ImproperlyConfigured, match="foreign key"):
+        lookup.compile_statement(get_application_model(), "client_id", ("user", "name"), "default")
+
+
+@isolate_apps("tests.orgkeys")
+def test_multi_table_inheritance_is_left_to_the_orm():
+    class Person(models.Model):  # noqa: DJ008
+        name = models.CharField(max_length=10, unique=True)
+
+        class Meta:
+            app_label = "orgkeys"
+
+    class Employee(Person):  # noqa: DJ008
+        badge = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "orgkeys"
+
+    assert lookup.compile_statement(Person, "name", (), "default") is not None
+    assert lookup.compile_statement(Employee, "name", (), "default") is None
