@@ -28,6 +28,17 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The benchmark against the peers (docs/performance.md). SQLite unless DATABASE_URL names a
+# PostgreSQL server; e.g. make bench BENCH_ARGS="--keys 1000,100000,1000000".
+BENCH_ARGS ?=
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" $(if $(DJANGO),"$(DJANGO)")
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 wheel-check: venv
 	$(BIN)/python -m build --wheel --outdir dist/ .
 	$(BIN)/python tools/check_wheel.py dist/

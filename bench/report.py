@@ -1,0 +1,61 @@
+"""Render benchmark results (the JSON ``python -m bench`` writes) as the tables of
+docs/performance.md: ``python -m bench.report bench/results/<file>.json [...]``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def render(report: dict[str, Any]) -> str:
+    """Return one run as Markdown: a table of every contender at every N, then the targets."""
+    sizes = list(report["results"])
+    versions = report["versions"]
+    lines = [
+        f"{report['database']}, {report['rounds']} rounds of {report['per_round']} requests per "
+        f"contender, {report['started'][:10]}; Python {versions['python']}, "
+        f"Django {versions['Django']}, DRF {versions['djangorestframework']}.",
+        "",
+        "| contender | "
+        + " | ".join(f"{int(size):,} keys: overhead (x DRF token)" for size in sizes)
+        + " | queries | status |",
+        "|---|" + "---:|" * len(sizes) + "---:|---:|",
+    ]
+    first = report["results"][sizes[0]]
+    for name, result in first.items():
+        cells = []
+        for size in sizes:
+            each = report["results"][size][name]
+            if name == "bare":
+                cells.append(f"request {each['median_us'] / 1000:.3f} ms")
+            else:
+                ratio = f" ({each['ratio']:.2f})" if each["ratio"] is not None else ""
+                cells.append(f"{each['overhead_us'] / 1000:.3f} ms{ratio}")
+        lines.append(
+            f"| {result['label']} | " + " | ".join(cells) + f" | {result['queries']} "
+            f"| {result['status']} |"
+        )
+    lines += ["", "| target | at | measured | limit | |", "|---|---:|---:|---:|---|"]
+    for target in report["targets"]:
+        at = f"{target['keys']:,} keys" if target["keys"] else ""
+        mark = "met" if target["met"] else "**not met**"
+        lines.append(
+            f"| {target['name']} | {at} | {target['measured']} | {target['limit']} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print every JSON file named on the command line as Markdown."""
+    paths = argv if argv is not None else sys.argv[1:]
+    if not paths:
+        print("usage: python -m bench.report bench/results/<file>.json [...]", file=sys.stderr)
+        return 2
+    print("\n\n".join(render(json.loads(Path(path).read_text())) for path in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""One bare view and one view per contender. Each answers the same tiny JSON body.
+
+Every view but the bare one asks its contender to authenticate the request and, where the
+contender authenticates a user, requires one (``IsAuthenticated``): the difference between a
+contender's time and the bare view's is what authentication costs. djangorestframework-api-key
+is a permission that loads no user, so its view lists no authentication class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
+
+
+class BareView(APIView):
+    """No authentication at all: the baseline every overhead is measured against."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class OursView(BareView):
+    """iiniit_auth as the README installs it: both classes, API key first."""
+
+    authentication_classes = [APIKeyAuthentication, OAuth2Authentication]
+    permission_classes = [IsAuthenticated]
+
+
+def peer_views() -> dict[str, type[APIView]]:
+    """The peers' views, for the peers that are installed (imported only then)."""
+    from django.conf import settings
+
+    views: dict[str, type[APIView]] = {}
+    if "rest_framework.authtoken" in settings.INSTALLED_APPS:
+        from rest_framework.authentication import TokenAuthentication
+
+        views["drf_token"] = type(
+            "DRFTokenView",
+            (BareView,),
+            {
+                "authentication_classes": [TokenAuthentication],
+                "permission_classes": [IsAuthenticated],
+            },
+        )
+    if "rest_framework_api_key" in settings.INSTALLED_APPS:
+        from rest_framework_api_key.permissions import HasAPIKey
+
+        views["drf_api_key"] = type(
+            "DRFAPIKeyView",
+            (BareView,),
+            {"authentication_classes": [], "permission_classes": [HasAPIKey]},
+        )
+    if "knox" in settings.INSTALLED_APPS:
+        from knox.auth import TokenAuthentication as KnoxAuthentication
+
+        views["knox"] = type(
+            "KnoxView",
+            (BareView,),
+            {
+                "authentication_classes": [KnoxAuthentication],
+                "permission_classes": [IsAuthenticated],
+            },
+        )
+    from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DOTAuthentication
+
+    views["dot"] = type(
+        "DOTView",
+        (BareView,),
+        {
+            "authentication_classes": [DOTAuthentication],
+            "permission_classes": [IsAuthenticated],
+        },
+    )
+    return views
+
+
+urlpatterns = [
+    path("bare/", BareView.as_view()),
+    path("ours/", OursView.as_view()),
+]
