@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from iiniit_auth.authentication import ChallengeMixin, challenge
+from iiniit_auth.challenges import ChallengeMixin, challenge
 from iiniit_auth.permissions import insufficient_scope_body, scope_refusal
 
 
