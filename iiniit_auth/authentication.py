@@ -14,9 +14,14 @@ one. Answers, whichever order the classes are listed in:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.signals import request_finished
+from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -174,21 +179,53 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
     def record_refusal(
         self, key: AbstractAPIKey, reason: RefusalReason, address: str | None
     ) -> None:
-        """Audit a refused use of a known key and send ``credential_refused``."""
-        CredentialEvent.record(
-            CredentialEvent.Kind.API_KEY,
-            key.public_id,
-            CredentialEvent.Event.REFUSED,
-            ip=address,
-            details={"reason": reason.value},
-        )
-        signals.credential_refused.send(
-            sender=type(key),
-            kind=CredentialEvent.Kind.API_KEY,
-            credential_id=key.public_id,
-            reason=reason,
-            ip=address,
-        )
+        """Audit a refused use of a known key and send ``credential_refused``.
+
+        Under ``ATOMIC_REQUESTS`` DRF rolls the request's transaction back on the 401, and the
+        audit row would go with it: then the write waits until the request has finished.
+        """
+
+        def write() -> None:
+            CredentialEvent.record(
+                CredentialEvent.Kind.API_KEY,
+                key.public_id,
+                CredentialEvent.Event.REFUSED,
+                ip=address,
+                details={"reason": reason.value},
+            )
+            signals.credential_refused.send(
+                sender=type(key),
+                kind=CredentialEvent.Kind.API_KEY,
+                credential_id=key.public_id,
+                reason=reason,
+                ip=address,
+            )
+
+        connection = transaction.get_connection(key._state.db)
+        if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
+            pending = _after_request.get()
+            if pending is None:
+                pending = []
+                _after_request.set(pending)
+            pending.append(write)
+        else:
+            write()
+
+
+#: Audit writes that must outlive the request's own transaction (see ``record_refusal``).
+#: A context variable: WSGI threads and ASGI tasks each see their own list.
+_after_request: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "iiniit_after_request", default=None
+)
+
+
+@receiver(request_finished)
+def _write_after_request(**kwargs: Any) -> None:
+    pending = _after_request.get()
+    if pending:
+        _after_request.set(None)
+        for write in pending:
+            write()
 
 
 class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ignore[misc]
