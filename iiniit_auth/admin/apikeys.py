@@ -34,6 +34,7 @@ from iiniit_auth.admin.filters import (
 )
 from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
+from iiniit_auth.admin.pages import change_url
 from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 
@@ -255,7 +256,7 @@ class APIKeyAdmin(ModelAdmin):
     def _key_link(self, key: AbstractAPIKey | None) -> SafeString:
         if key is None:
             return format_html("{}", self.get_empty_value_display())
-        return format_html('<a href="{}">{}</a>', views.change_url(self, key.pk), str(key))
+        return format_html('<a href="{}">{}</a>', change_url(self, key.pk), str(key))
 
     @admin.display(description=_("rotated from"))
     def predecessor_link(self, key: AbstractAPIKey) -> SafeString:

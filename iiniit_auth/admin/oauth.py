@@ -39,7 +39,7 @@ from iiniit_auth import scopes
 from iiniit_auth.admin import oauth_views, overview
 from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import ACTIVE, AccessTokenAdmin, RefreshTokenAdmin, scope_codes
-from iiniit_auth.admin.views import client_ip
+from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models import ApplicationPolicy
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs

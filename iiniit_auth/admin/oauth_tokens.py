@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from iiniit_auth.admin.views import client_ip
+from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 

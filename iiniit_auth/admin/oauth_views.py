@@ -8,13 +8,12 @@ nothing. Every write goes through a lifecycle function.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
@@ -24,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth.admin import once
 from iiniit_auth.admin.oauth_forms import ConfirmForm, RegisterForm
-from iiniit_auth.admin.views import client_ip
+from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
 from iiniit_auth.models.oauth import (
     AnyApplication,
     RevokedVia,
@@ -41,46 +40,23 @@ REGISTER: Final = "register-application"
 TEMPLATES: Final = "admin/iiniit_auth/application"
 
 
-def change_url(model_admin: ApplicationAdmin, pk: object) -> str:
-    """The change page of application ``pk`` in ``model_admin``'s site."""
-    opts = model_admin.opts
-    return reverse(
-        f"admin:{opts.app_label}_{opts.model_name}_change",
-        args=[pk],
-        current_app=model_admin.admin_site.name,
-    )
-
-
-def _context(model_admin: ApplicationAdmin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    opts = model_admin.opts
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": opts,
-        "app_label": opts.app_label,
-        "subtitle": None,
-        "has_view_permission": model_admin.has_view_permission(request),
-        "media": model_admin.media,
-        **extra,
-    }
-
-
 def _get(model_admin: ApplicationAdmin, request: HttpRequest, object_id: str) -> AnyApplication:
-    application = model_admin.get_object(request, unquote(object_id))
-    if application is None:
-        raise Http404(gettext("No OAuth application with this id."))
-    return application
+    return get_or_404(
+        model_admin, request, object_id, gettext("No OAuth application with this id.")
+    )
 
 
 def _already_done(model_admin: ApplicationAdmin, request: HttpRequest, pk: str) -> HttpResponse:
     """A form sent again after it showed a secret: go to the application, which shows none."""
-    messages.info(
+    return already_done(
+        model_admin,
         request,
+        pk,
         _(
             "This form was already submitted, so nothing was done again. Its client secret is "
             "never shown a second time."
         ),
     )
-    return HttpResponseRedirect(change_url(model_admin, pk))
 
 
 def _expired(form: RegisterForm | ConfirmForm, request: HttpRequest, purpose: str) -> None:
@@ -108,7 +84,7 @@ def show_once(
     rotated: bool = False,
 ) -> HttpResponse:
     """The one response that carries the client ``secret``. Not cached, by anyone."""
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Copy the client secret"),
@@ -160,7 +136,7 @@ def register_view(model_admin: ApplicationAdmin, request: HttpRequest) -> HttpRe
         ),
         (_("Scopes"), {"fields": ["allowed_scopes"]}),
     ]
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Register an OAuth application"),
@@ -202,7 +178,7 @@ def rotate_secret_view(
             once.consume(request, token, application.pk)
             model_admin.log_change(request, application, gettext("Rotated the client secret."))
             return show_once(model_admin, request, application, secret, rotated=True)
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Rotate the client secret of “%(name)s”") % {"name": application.name},
@@ -234,7 +210,7 @@ def revoke_tokens_view(
         model_admin.log_change(request, application, text)
         messages.success(request, text)
         return HttpResponseRedirect(change_url(model_admin, application.pk))
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Revoke every token of “%(name)s”") % {"name": application.name},

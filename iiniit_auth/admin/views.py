@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth.admin import once
 from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
+from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
 from iiniit_auth.admin.status import can_revoke, can_rotate
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
@@ -41,11 +40,6 @@ ISSUE: Final = "issue"
 EXAMPLE_PATH = "/api/ping/"
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address recorded in the audit log for an admin action."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _templates(model_admin: APIKeyAdmin, name: str) -> list[str]:
     opts = model_admin.model._meta
     return [
@@ -55,52 +49,30 @@ def _templates(model_admin: APIKeyAdmin, name: str) -> list[str]:
     ]
 
 
-def _context(model_admin: APIKeyAdmin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    opts = model_admin.model._meta
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": opts,
-        "app_label": opts.app_label,
-        "subtitle": None,
-        "has_view_permission": model_admin.has_view_permission(request),
-        "media": model_admin.media,
-        **extra,
-    }
-
-
 def _adminform(form: RotateForm | RevokeForm, *fields: str) -> helpers.AdminForm:
     """``form`` laid out the way admin lays out its forms (one unnamed fieldset)."""
     # AdminForm lays out any form; django-stubs types it for model forms only.
     return helpers.AdminForm(form, [(None, {"fields": list(fields)})], {})  # type: ignore[arg-type]
 
 
-def change_url(model_admin: APIKeyAdmin, pk: object) -> str:
-    """The change page of key ``pk`` in ``model_admin``'s site."""
-    opts = model_admin.model._meta
-    return reverse(
-        f"admin:{opts.app_label}_{opts.model_name}_change",
-        args=[pk],
-        current_app=model_admin.admin_site.name,
-    )
-
-
 def _get_key(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> AbstractAPIKey:
-    key = model_admin.get_object(request, unquote(object_id))
-    if key is None:
-        raise Http404(gettext("No API key with this id."))
+    key: AbstractAPIKey = get_or_404(
+        model_admin, request, object_id, gettext("No API key with this id.")
+    )
     return key
 
 
 def _already_done(model_admin: APIKeyAdmin, request: HttpRequest, pk: str) -> HttpResponse:
     """A form sent again after it made a key: go to that key, which shows no plaintext."""
-    messages.info(
+    return already_done(
+        model_admin,
         request,
+        pk,
         _(
             "This form was already submitted, so nothing was done again. The key it made is "
             "shown below; its secret is never shown a second time."
         ),
     )
-    return HttpResponseRedirect(change_url(model_admin, pk))
 
 
 @sensitive_variables("plaintext")
@@ -113,7 +85,7 @@ def show_once(
     rotated: AbstractAPIKey | None = None,
 ) -> HttpResponse:
     """The one response that carries ``plaintext``. Not cached, by anyone (``no-store``)."""
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Copy the new API key"),
@@ -179,7 +151,7 @@ def issue_view(model_admin: APIKeyAdmin, request: HttpRequest) -> HttpResponse:
                 once.consume(request, token, key.pk)
                 model_admin.log_addition(request, key, [{"added": {}}])
                 return show_once(model_admin, request, key, plaintext)
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Issue an API key"),
@@ -239,7 +211,7 @@ def rotate_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) 
                     gettext("Issued by rotating %(key)s.") % {"key": key.display_id},
                 )
                 return show_once(model_admin, request, successor, plaintext, rotated=key)
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Rotate the API key “%(key)s”") % {"key": key},
@@ -275,7 +247,7 @@ def revoke_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) 
             )
             messages.success(request, _("The API key “%(key)s” was revoked.") % {"key": key})
             return HttpResponseRedirect(change_url(model_admin, key.pk))
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Revoke the API key “%(key)s”") % {"key": key},
@@ -328,7 +300,7 @@ def revoke_selected(
                 messages.WARNING,
             )
         return None
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         title=_("Revoke API keys"),

@@ -1,0 +1,61 @@
+"""What the admin's extra pages (issue, rotate, revoke, register, rotate secret) share: their
+context, their links, their object lookup, and the answer to a form sent twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django_stubs_ext import StrOrPromise
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address recorded in the audit log for an admin action."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def page_context(
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, **extra: Any
+) -> dict[str, Any]:
+    """The context admin's own pages have (site header, breadcrumbs, permissions), plus ``extra``."""
+    opts = model_admin.opts
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "subtitle": None,
+        "has_view_permission": model_admin.has_view_permission(request),
+        "media": model_admin.media,
+        **extra,
+    }
+
+
+def change_url(model_admin: admin.ModelAdmin[Any], pk: object) -> str:
+    """The change page of object ``pk`` in ``model_admin``'s site."""
+    opts = model_admin.opts
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        args=[pk],
+        current_app=model_admin.admin_site.name,
+    )
+
+
+def get_or_404(
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, object_id: str, missing: str
+) -> Any:
+    """The object ``object_id`` as ``model_admin`` sees it; Http404 saying ``missing`` if none."""
+    found = model_admin.get_object(request, unquote(object_id))
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
+def already_done(
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, pk: str, message: StrOrPromise
+) -> HttpResponse:
+    """A form sent again after it showed a secret: say so and go to the object, which shows none."""
+    messages.info(request, message)
+    return HttpResponseRedirect(change_url(model_admin, pk))
