@@ -36,7 +36,9 @@ def key():
 
 
 def refused(candidate, prefix=PREFIX, secret=None):
-    """Assert ``parse`` refuses ``candidate`` and its message quotes neither it nor ``secret``."""
+    """Assert ``parse`` refuses ``candidate`` and its message quotes neither it nor ``secret``;
+    and that ``public_id_of``, the check requests run, refuses it too."""
+    assert keys.public_id_of(candidate, prefix) is None
     with pytest.raises(MalformedKey) as info:
         keys.parse(candidate, prefix)
     shown = " ".join([str(info.value), repr(info.value), *map(str, info.value.args)])
@@ -142,6 +144,7 @@ def test_parse_round_trip():
     for _ in range(200):
         new = keys.generate(PREFIX)
         assert keys.parse(new.plaintext, PREFIX) == new.public_id
+        assert keys.public_id_of(new.plaintext, PREFIX) == new.public_id
 
 
 def test_wrong_prefix_refused(key):
