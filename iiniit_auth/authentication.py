@@ -23,7 +23,7 @@ from django.core.signals import request_finished
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.contrib.rest_framework import (
     OAuth2Authentication as DOTOAuth2Authentication,
@@ -45,13 +45,8 @@ from iiniit_auth.challenges import (
 )
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import ClientPrincipal
-from iiniit_auth.exceptions import MalformedKey, RefusalReason
+from iiniit_auth.exceptions import RefusalReason
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
-
-
-def _api_key_params(request: Request) -> list[str]:
-    name = auth_settings().QUERY_PARAM_NAME
-    return request._request.GET.getlist(name) if name in request._request.GET else []
 
 
 class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
@@ -68,8 +63,8 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
     def scheme(self) -> str:
         return auth_settings().HEADER_SCHEME
 
-    @sensitive_variables("key", "header_key", "params")
-    def read_key(self, request: Request) -> str | None:
+    @sensitive_variables("key", "params")
+    def read_credential(self, request: Request) -> str | None:
         """Return the well-formed key the request sends, or None if it sends none.
 
         Raises :class:`InvalidRequest` for a malformed header, a parameter that is not allowed,
@@ -80,47 +75,39 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         scheme = conf.HEADER_SCHEME
         name = conf.QUERY_PARAM_NAME
         query = request._request.GET
-        params = query.getlist(name) if name in query else []
-        header_key = read_authorization(request, scheme)
-        if not params:
-            return header_key
+        if name not in query:
+            return read_authorization(request, scheme)
+        params = query.getlist(name)
+        read_authorization(request, scheme)  # a malformed header is refused first
         if not conf.ALLOW_QUERY_PARAM:
             raise InvalidRequest(
                 scheme,
-                str(
-                    _(
-                        "Keys are not accepted in the query string here: send Authorization: %(s)s <key>."
-                    )
-                )
-                % {"s": scheme},
+                gettext_noop(
+                    "Keys are not accepted in the query string here: send Authorization: %(s)s <key>."
+                ),
+                {"s": scheme},
             )
         if len(params) > 1:
             raise InvalidRequest(
-                scheme, str(_("The %(p)s parameter is given more than once.")) % {"p": name}
+                scheme, gettext_noop("The %(p)s parameter is given more than once."), {"p": name}
             )
-        if "HTTP_AUTHORIZATION" in request.META:
+        if "HTTP_AUTHORIZATION" in request._request.META:
             raise InvalidRequest(
                 scheme,
-                str(
-                    _(
-                        "Send one credential: an Authorization header and the %(p)s parameter were both given."
-                    )
-                )
-                % {"p": name},
+                gettext_noop(
+                    "Send one credential: an Authorization header and the %(p)s parameter were both given."
+                ),
+                {"p": name},
             )
         key = params[0]
         if len(key) > MAX_CREDENTIAL_LENGTH or not TOKEN68.fullmatch(key):
             raise InvalidRequest(
-                scheme, str(_("The %(p)s parameter is not a well-formed key.")) % {"p": name}
+                scheme, gettext_noop("The %(p)s parameter is not a well-formed key."), {"p": name}
             )
         return key
 
-    def read_credential(self, request: Request) -> str | None:
-        return self.read_key(request)
-
     @sensitive_variables("key")
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, AbstractAPIKey] | None:
-        self.check_request(request)
         key = self.read_once(request)
         return None if key is None else self.authenticate_key(request, key)
 
@@ -136,10 +123,9 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         ``last_used_at`` is stamped at most once per ``LAST_USED_UPDATE_INTERVAL``.
         """
         conf = auth_settings()
-        try:
-            public_id = keys.parse(key, conf.KEY_PREFIX)
-        except MalformedKey:
-            raise refuse(request, conf.HEADER_SCHEME) from None
+        public_id = keys.public_id_of(key, conf.KEY_PREFIX)
+        if public_id is None:
+            raise refuse(request, conf.HEADER_SCHEME)
         store = key_cache()
         found = None if store is None else store.get(self.model, public_id)
         cached = found is not None
@@ -245,40 +231,36 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
         return "Bearer"
 
     @sensitive_variables("token")
-    def read_token(self, request: Request) -> str | None:
+    def read_credential(self, request: Request) -> str | None:
         """Return the well-formed bearer token the request sends, or None if it sends none.
 
         Raises :class:`InvalidRequest` for ``?access_token=``, a malformed header, or a bearer
         token next to a key parameter. Touches no database.
         """
-        if "access_token" in request._request.GET:
+        query = request._request.GET
+        if not query:
+            return read_authorization(request, "Bearer")
+        if "access_token" in query:
             raise InvalidRequest(
                 "Bearer",
-                str(
-                    _(
-                        "Access tokens are not accepted in the query string: send Authorization: Bearer <token>."
-                    )
+                gettext_noop(
+                    "Access tokens are not accepted in the query string: send Authorization: Bearer <token>."
                 ),
             )
         token = read_authorization(request, "Bearer")
-        if token is not None and _api_key_params(request):
+        name = auth_settings().QUERY_PARAM_NAME
+        if token is not None and name in query:
             raise InvalidRequest(
                 "Bearer",
-                str(
-                    _(
-                        "Send one credential: a bearer token and the %(p)s parameter were both given."
-                    )
-                )
-                % {"p": auth_settings().QUERY_PARAM_NAME},
+                gettext_noop(
+                    "Send one credential: a bearer token and the %(p)s parameter were both given."
+                ),
+                {"p": name},
             )
         return token
 
-    def read_credential(self, request: Request) -> str | None:
-        return self.read_token(request)
-
     @sensitive_variables("token")
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        self.check_request(request)
         token = self.read_once(request)
         if token is None:
             return None

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import exceptions
 from rest_framework.request import Request
 
@@ -24,23 +29,17 @@ TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 9110 section 11.2
 # What this module keeps on a request, read back with vars(): a DRF request hands an unknown
 # attribute on to Django's request, at the cost of two exceptions, on every request.
 _CHALLENGE_ERROR = "_iiniit_challenge_error"
-_INPUT_CHECKED = "_iiniit_input_checked"
 _READ = "_iiniit_read"
 
 
-class _Read:
-    """What an authenticator read from a request, kept for the rest of the request.
+class _Reads(dict):  # type: ignore[type-arg]
+    """What each authenticator read from a request, kept for the rest of the request.
 
-    Its repr never shows the credential: the request may end up in an error report.
+    Its repr never shows the credentials: the request may end up in an error report.
     """
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: str | None) -> None:
-        self.value = value
-
     def __repr__(self) -> str:
-        return "<credential read: [redacted]>"
+        return "<credentials read: [redacted]>"
 
 
 def quote(value: str) -> str:
@@ -62,28 +61,45 @@ def _challenge(scheme: str, realm: str, params: tuple[tuple[str, str], ...]) -> 
 
 
 class InvalidRequest(exceptions.APIException):
-    """400 ``invalid_request`` (RFC 6750 section 3.1) with its challenge. Never a DB query."""
+    """400 ``invalid_request`` (RFC 6750 section 3.1) with its challenge. Never a DB query.
+
+    ``message`` is the English text, ``%(name)s`` placeholders filled from ``params``. The JSON
+    body's ``detail`` is its translation; the challenge's ``error_description`` stays English,
+    because RFC 6750 section 3 allows only printable ASCII there.
+    """
 
     status_code = 400
     default_code = "invalid_request"
 
-    def __init__(self, scheme: str, message: str) -> None:
-        super().__init__({"detail": message, "error": "invalid_request"}, code="invalid_request")
-        self.auth_header = challenge(scheme, error="invalid_request", error_description=message)
+    def __init__(self, scheme: str, message: str, params: dict[str, Any] | None = None) -> None:
+        english = message % params if params else message
+        try:
+            translated = gettext(message) % params if params else gettext(message)
+        except (KeyError, TypeError, ValueError):
+            translated = english  # a translation with other placeholders: still a 400
+        super().__init__({"detail": translated, "error": "invalid_request"}, code="invalid_request")
+        self.auth_header = challenge(scheme, error="invalid_request", error_description=english)
 
 
 def _why_malformed(rest: str) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in rest):
         if "\t" in rest:
-            return str(_("Separate the scheme and the credential with spaces, not tabs."))
-        return str(_("The Authorization header contains control characters."))
+            return gettext_noop("Separate the scheme and the credential with spaces, not tabs.")
+        return gettext_noop("The Authorization header contains control characters.")
     if not rest.isascii():
-        return str(_("The Authorization header contains non-ASCII characters."))
+        return gettext_noop("The Authorization header contains non-ASCII characters.")
     if not rest.strip():
-        return str(_("The Authorization header has a scheme but no credential."))
+        return gettext_noop("The Authorization header has a scheme but no credential.")
     if not rest.startswith(" "):
-        return str(_("Separate the scheme and the credential with a space."))
-    return str(_("Send exactly one credential after the scheme, with no other parts."))
+        return gettext_noop("Separate the scheme and the credential with a space.")
+    return gettext_noop("Send exactly one credential after the scheme, with no other parts.")
+
+
+@lru_cache(maxsize=32)
+def _exactly(scheme: str) -> re.Pattern[str]:
+    # The well-formed header of one scheme, as one pattern: what nearly every request sends.
+    # ASCII-only case folding: "K" (Kelvin sign) must not pass for "k".
+    return re.compile(rf"{re.escape(scheme)} +({TOKEN68.pattern})", re.IGNORECASE | re.ASCII)
 
 
 def read_authorization(request: Request, scheme: str) -> str | None:
@@ -96,41 +112,70 @@ def read_authorization(request: Request, scheme: str) -> str | None:
     header: str | None = request._request.META.get("HTTP_AUTHORIZATION")
     if header is None:
         return None
+    if len(header) <= MAX_CREDENTIAL_LENGTH:
+        well_formed = _exactly(scheme).fullmatch(header)
+        if well_formed is not None:
+            return well_formed.group(1)
     found = _SCHEME.match(header)
     if found is None:
-        raise InvalidRequest(scheme, str(_("The Authorization header has no scheme.")))
+        raise InvalidRequest(scheme, gettext_noop("The Authorization header has no scheme."))
     if found.group().lower() != scheme.lower():
         return None
     if len(header) > MAX_CREDENTIAL_LENGTH:
-        raise InvalidRequest(scheme, str(_("The Authorization header is too long.")))
-    rest = header[found.end() :]
-    credential = rest.lstrip(" ")
-    if rest.startswith(" ") and TOKEN68.fullmatch(credential):
-        return credential
-    raise InvalidRequest(scheme, _why_malformed(rest))
+        raise InvalidRequest(scheme, gettext_noop("The Authorization header is too long."))
+    raise InvalidRequest(scheme, _why_malformed(header[found.end() :]))
 
 
-#: Made once: building a lazy translation costs more than translating it.
-_INVALID_CREDENTIAL = _("Invalid, expired or revoked credential.")
+#: The one answer to a credential that does not authenticate, in English; translated for the
+#: JSON body only (see InvalidRequest).
+INVALID_CREDENTIAL = gettext_noop("Invalid, expired or revoked credential.")
+_refusal_details: dict[tuple[str, str], dict[str, exceptions.ErrorDetail]] = {}
+
+
+def _refusal_detail(request: Request) -> dict[str, exceptions.ErrorDetail]:
+    """The 401 body in the request's language, translated once per language.
+
+    The language is the one LocaleMiddleware chose for the request (``request.LANGUAGE_CODE``),
+    else ``LANGUAGE_CODE``: reading the active translation costs more than the rest of a
+    refusal.
+    """
+    language = vars(request._request).get("LANGUAGE_CODE") or settings.LANGUAGE_CODE
+    index = (language, INVALID_CREDENTIAL)
+    detail = _refusal_details.get(index)
+    if detail is None:
+        if len(_refusal_details) >= 64:
+            _refusal_details.clear()  # bounded, whatever sets LANGUAGE_CODE on requests
+        with translation.override(language):
+            message = gettext(INVALID_CREDENTIAL)
+        detail = _refusal_details[index] = {
+            "detail": exceptions.ErrorDetail(message, code="invalid_token"),
+            "error": exceptions.ErrorDetail("invalid_token", code="invalid_token"),
+        }
+    return detail
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"LANGUAGE_CODE", "LANGUAGES", "LOCALE_PATHS", "USE_I18N"}:
+        _refusal_details.clear()
+    elif setting == "IINIIT_AUTH":
+        _headers.clear()  # the realm, the key scheme
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
     """401 ``invalid_token``: ``{"detail": <message>, "error": "invalid_token"}``."""
 
-    def __init__(self, message: str) -> None:
-        # The same detail APIException.__init__ would build, made directly: every refused
-        # credential raises one, so this sits on the path of the cheapest refusals.
-        self.detail = {
-            "detail": exceptions.ErrorDetail(message, code="invalid_token"),
-            "error": exceptions.ErrorDetail("invalid_token", code="invalid_token"),
-        }
+    def __init__(self, detail: dict[str, exceptions.ErrorDetail]) -> None:
+        # Made directly, not through APIException.__init__: every refused credential raises
+        # one, so this sits on the path of the cheapest refusals. A copy: exception handlers
+        # may add to the body.
+        self.detail = dict(detail)
 
 
 def refuse(request: Request, scheme: str) -> exceptions.AuthenticationFailed:
     """The one generic 401 for a credential that does not authenticate, whatever the reason."""
-    message = str(_INVALID_CREDENTIAL)
-    setattr(request, _CHALLENGE_ERROR, (scheme, message))
-    return InvalidToken(message)
+    setattr(request, _CHALLENGE_ERROR, scheme)
+    return InvalidToken(_refusal_detail(request))
 
 
 class ChallengeMixin:
@@ -149,53 +194,60 @@ class ChallengeMixin:
         raise NotImplementedError
 
     def read_once(self, request: Request) -> str | None:
-        """Return :meth:`read_credential` for ``request``, reading it only once per request.
+        """Return :meth:`read_credential` for ``request``; raise for malformed input.
 
-        ``check_request`` reads every class's credential to refuse malformed input, and
-        ``authenticate`` needs the same value again: the first read is kept on the request,
-        wrapped so that no repr (of the request's attributes, of this frame's locals in an
-        error report) shows it.
+        The first call on a request reads the input of every one of our classes the view lists,
+        and refuses the request if any of them finds it malformed. DRF stops at the first class
+        that authenticates, so a check made only by a class listed later (``?access_token=``
+        next to a good API key) would pass or fail depending on the order of
+        ``authentication_classes``; the HTTP answers must not. The reads are kept on the request
+        for the other classes, in a mapping whose repr (of the request's attributes, of a
+        frame's locals in an error report) never shows them.
         """
-        memo: dict[ChallengeMixin, _Read] | None = vars(request).get(_READ)
-        if memo is None:
-            memo = {}
-            setattr(request, _READ, memo)
-        read = memo.get(self)
-        if read is None:
-            read = memo[self] = _Read(self.read_credential(request))
-        return read.value
-
-    def check_input(self, request: Request) -> None:
-        """Raise :class:`InvalidRequest` if the request is malformed for this class; no query."""
-        self.read_once(request)
-
-    def check_request(self, request: Request) -> None:
-        """Run, once per request, ``check_input`` of every one of our classes the view lists.
-
-        DRF stops at the first class that authenticates, so a check made only by a class listed
-        later (``?access_token=`` next to a good API key) would pass or fail depending on the
-        order of ``authentication_classes``; the HTTP answers must not (issue 2, section 5).
-        """
-        if vars(request).get(_INPUT_CHECKED):
-            return
-        setattr(request, _INPUT_CHECKED, True)
-        for authenticator in getattr(request, "authenticators", None) or [self]:
-            if isinstance(authenticator, ChallengeMixin):
-                authenticator.check_input(request)
+        reads: _Reads | None = vars(request).get(_READ)
+        if reads is None:
+            reads = _Reads()
+            setattr(request, _READ, reads)
+            for authenticator in getattr(request, "authenticators", None) or ():
+                if isinstance(authenticator, ChallengeMixin):
+                    reads[authenticator] = authenticator.read_credential(request)
+        if self in reads:
+            return reads[self]  # type: ignore[no-any-return]
+        value = reads[self] = self.read_credential(request)  # not one of the request's classes
+        return value
 
     def challenge(self, request: Request) -> str:
-        error = vars(request).get(_CHALLENGE_ERROR)
-        if error is not None and error[0] == self.scheme():
-            return challenge(self.scheme(), error="invalid_token", error_description=error[1])
-        return challenge(self.scheme())
+        scheme = self.scheme()
+        if vars(request).get(_CHALLENGE_ERROR) == scheme:
+            return challenge(scheme, error="invalid_token", error_description=INVALID_CREDENTIAL)
+        return challenge(scheme)
 
     def authenticate_header(self, request: Request) -> str:
+        authenticators = getattr(request, "authenticators", None) or (self,)
+        index = (vars(request).get(_CHALLENGE_ERROR), *map(type, authenticators))
+        header = _headers.get(index)
+        if header is not None:
+            return header
         parts: list[str] = []
-        for authenticator in getattr(request, "authenticators", None) or [self]:
+        for authenticator in authenticators:
             if isinstance(authenticator, ChallengeMixin):
                 part = authenticator.challenge(request)
             else:
                 part = authenticator.authenticate_header(request)
             if part and part not in parts:
                 parts.append(part)
-        return ", ".join(parts)
+        header = ", ".join(parts)
+        # The same classes and the same refusal give the same header: kept, unless a class may
+        # answer otherwise (one not ours, or one with a challenge of its own).
+        if all(
+            getattr(type(each), "challenge", None) is ChallengeMixin.challenge
+            for each in authenticators
+        ):
+            if len(_headers) >= 256:
+                _headers.clear()
+            _headers[index] = header
+        return header
+
+
+#: WWW-Authenticate values by (refused scheme, authentication classes); see authenticate_header.
+_headers: dict[tuple[Any, ...], str] = {}

@@ -15,7 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from iiniit_auth.challenges import ChallengeMixin, challenge
-from iiniit_auth.permissions import insufficient_scope_body, scope_refusal
+from iiniit_auth.permissions import (
+    insufficient_scope_body,
+    insufficient_scope_description,
+    scope_refusal,
+)
 
 
 def add_insufficient_scope(
@@ -35,7 +39,7 @@ def add_insufficient_scope(
     response["WWW-Authenticate"] = challenge(
         scheme,
         error="insufficient_scope",
-        error_description=body["detail"],
+        error_description=insufficient_scope_description(missing),
         scope=" ".join(required),
     )
     response.data = body

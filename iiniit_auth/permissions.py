@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import AND, NOT, OR, BasePermission
 from rest_framework.request import Request
@@ -89,14 +90,24 @@ class HasScopes(BasePermission):
         return False
 
 
+#: The 403 message, in English: the challenge's ``error_description`` (RFC 6750 section 3
+#: allows only ASCII there); the body's ``detail`` is its translation.
+INSUFFICIENT_SCOPE = gettext_noop("This credential lacks the scope(s): %(scopes)s.")
+
+
+def insufficient_scope_description(missing: list[str]) -> str:
+    """The 403 challenge's ``error_description``: the English message."""
+    return INSUFFICIENT_SCOPE % {"scopes": ", ".join(missing)}
+
+
 def insufficient_scope_body(missing: list[str]) -> dict[str, Any]:
     """The 403 body: a message, RFC 6750's error code, and the missing scopes."""
-    return {
-        "detail": str(_("This credential lacks the scope(s): %(scopes)s."))
-        % {"scopes": ", ".join(missing)},
-        "error": "insufficient_scope",
-        "missing_scopes": missing,
-    }
+    params = {"scopes": ", ".join(missing)}
+    try:
+        detail = gettext(INSUFFICIENT_SCOPE) % params
+    except (KeyError, TypeError, ValueError):
+        detail = INSUFFICIENT_SCOPE % params  # a translation with other placeholders
+    return {"detail": detail, "error": "insufficient_scope", "missing_scopes": missing}
 
 
 def _passes_with_every_scope(permission: Any, request: Request, view: Any) -> bool:
