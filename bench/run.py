@@ -103,6 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a quick run that checks the contenders work; ratios are reported, never judged",
     )
     parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="PostgreSQL only: bind parameters on the server and prepare repeated statements, "
+        "for every contender (OPTIONS server_side_binding and prepare_threshold)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="exit 1 when a target is not met (never with --smoke)"
     )
     args = parser.parse_args(argv)
@@ -381,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     import random
 
     args = parse_args(argv)
+    if args.prepared:
+        if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+            print("--prepared needs DATABASE_URL to name a PostgreSQL server.", file=sys.stderr)
+            return 2
+        os.environ["BENCH_PREPARED"] = "1"
     setup_django()
     from django.conf import settings
 
@@ -406,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     by_size: dict[int, dict[str, Result]] = {}
     started = time.time()
     with database(migrate=not args.smoke) as described:
+        if args.prepared:
+            described += ", prepared statements (server-side binding, prepare_threshold 5)"
         print(f"Database: {described}", flush=True)
         seeder = Seeder()
         headers = seeder.create_measured().headers
@@ -430,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "database": described,
+        "prepared": args.prepared,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "versions": versions(),
         "rounds": args.rounds,
@@ -446,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     if path is None:
         RESULTS.mkdir(exist_ok=True)
         vendor = "postgresql" if described.startswith("PostgreSQL") else "sqlite"
+        vendor += "-prepared" if args.prepared else ""
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(started))
         path = RESULTS / f"{stamp}-{vendor}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")

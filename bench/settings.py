@@ -45,6 +45,13 @@ if _url.startswith(("postgres://", "postgresql://")):
             "PORT": str(_parts.port or 5432),
             # The run creates this database, and drops it at the end.
             "TEST": {"NAME": os.environ.get("BENCH_DATABASE_NAME", "iiniit_bench")},
+            # python -m bench --prepared: Django's server-side binding, and psycopg preparing
+            # a statement run more than 5 times on a connection, for every contender.
+            "OPTIONS": (
+                {"server_side_binding": True, "prepare_threshold": 5}
+                if os.environ.get("BENCH_PREPARED")
+                else {}
+            ),
         }
     }
 else:

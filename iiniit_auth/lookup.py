@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper
 
 from iiniit_auth.models import AbstractAPIKey
 
@@ -194,7 +195,7 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     if compiled is None:
         return model._default_manager.select_related(*related).filter(**{by: value}).first()
     connection = connections[db]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(compiled.sql, {"value": value})
         row = cursor.fetchone()
     if row is None:
@@ -207,6 +208,53 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
         else:
             join.attach(found, join.table.build(db, connection, values))
     return found
+
+
+class _ServerBindingDebugWrapper(CursorDebugWrapper):
+    """Django's debug cursor, logging the statement with its values.
+
+    Django reads the executed SQL back from psycopg's client-side cursors; a server-side one
+    has only the ``$1`` form, and none once the statement is prepared.
+    """
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
+    """Return a Django cursor for a lookup: ``connection.cursor()``, except on PostgreSQL when
+    the project allows prepared statements (``OPTIONS["prepare_threshold"]``).
+
+    Django binds parameters on the client by default, and psycopg prepares only statements
+    bound on the server. Then the lookup gets a cursor that binds on the server, wrapped as
+    Django wraps its own (logged, counted, instrumented, errors translated), so psycopg
+    prepares it after ``prepare_threshold`` runs on a connection: the server parses and plans
+    it once per connection, not once per request. The project's choice is kept: prepared
+    statements need connections that outlive a request (``CONN_MAX_AGE`` or the pool) and no
+    pooler that drops them (PgBouncer in transaction mode before 1.21).
+    """
+    options = connection.settings_dict["OPTIONS"]
+    if (
+        connection.vendor != "postgresql"
+        or options.get("prepare_threshold") is None
+        or options.get("server_side_binding") is True  # Django's own cursors bind on the server
+    ):
+        return connection.cursor()
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    if not is_psycopg3:
+        return connection.cursor()
+    from django.db.backends.postgresql import base
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor: Any = base.ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+    if connection.queries_logged:
+        return _ServerBindingDebugWrapper(cursor, connection)
+    return connection.make_cursor(cursor)
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

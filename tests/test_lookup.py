@@ -171,3 +171,72 @@ def test_multi_table_inheritance_is_left_to_the_orm():
 
     assert lookup.compile_statement(Person, "name", (), "default") is not None
     assert lookup.compile_statement(Employee, "name", (), "default") is None
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@pytest.fixture
+def prepare_threshold(db):
+    """The project allows prepared statements: OPTIONS["prepare_threshold"] = 2, as Django
+    passes it to psycopg on connecting (set on the open connection too)."""
+    options = connection.settings_dict["OPTIONS"]
+    connection.ensure_connection()
+    before = connection.connection.prepare_threshold
+    options["prepare_threshold"] = 2
+    connection.connection.prepare_threshold = 2
+    yield 2
+    del options["prepare_threshold"]
+    connection.connection.prepare_threshold = before
+
+
+def prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def is_the_lookup(statement):
+    return 'FROM "iiniit_auth_apikey" t INNER JOIN' in statement
+
+
+@postgresql_only
+def test_the_lookup_is_prepared_when_the_project_allows_it(
+    used_key, prepare_threshold, django_assert_num_queries
+):
+    # psycopg prepares a statement run more than prepare_threshold times on a connection.
+    for _ in range(prepare_threshold + 1):
+        assert not [each for each in prepared_statements() if is_the_lookup(each)]
+        with django_assert_num_queries(1) as captured:  # still logged and counted by Django
+            found = lookup.find_key(APIKey, used_key.public_id)
+        assert_same(found, APIKey.objects.select_related("owner").get(pk=used_key.pk))
+    # Logged as Django logs its own queries: the statement with its value.
+    assert is_the_lookup(captured.captured_queries[0]["sql"])
+    assert captured.captured_queries[0]["sql"].endswith(f"= '{used_key.public_id}'")
+    # Prepared on the server, with its parameter bound there ($1), not spelled into the text.
+    [statement] = [each for each in prepared_statements() if is_the_lookup(each)]
+    assert statement.endswith('WHERE t."public_id" = $1')
+    assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+    assert lookup.find_key(APIKey, "0000000000") is None
+
+
+@postgresql_only
+def test_without_the_option_nothing_is_prepared(used_key):
+    assert connection.settings_dict["OPTIONS"].get("prepare_threshold") is None
+    for _ in range(10):
+        assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+    assert not [each for each in prepared_statements() if is_the_lookup(each)]
+
+
+@postgresql_only
+def test_a_failing_prepared_lookup_is_a_django_database_error(used_key, prepare_threshold):
+    from django.db import DatabaseError, transaction
+
+    for _ in range(prepare_threshold + 1):
+        lookup.find_key(APIKey, used_key.public_id)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        # Django's error wrapping still applies: a bad value for the column's type is an
+        # error of Django's, not psycopg's.
+        lookup.fetch(APIKey, "id", "not a number")
