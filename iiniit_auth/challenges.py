@@ -129,7 +129,7 @@ def read_authorization(request: Request, scheme: str) -> str | None:
 #: The one answer to a credential that does not authenticate, in English; translated for the
 #: JSON body only (see InvalidRequest).
 INVALID_CREDENTIAL = gettext_noop("Invalid, expired or revoked credential.")
-_refusal_details: dict[tuple[str, str], dict[str, exceptions.ErrorDetail]] = {}
+_refusal_details: dict[str, dict[str, exceptions.ErrorDetail]] = {}
 
 
 def _refusal_detail(request: Request) -> dict[str, exceptions.ErrorDetail]:
@@ -140,14 +140,13 @@ def _refusal_detail(request: Request) -> dict[str, exceptions.ErrorDetail]:
     refusal.
     """
     language = vars(request._request).get("LANGUAGE_CODE") or settings.LANGUAGE_CODE
-    index = (language, INVALID_CREDENTIAL)
-    detail = _refusal_details.get(index)
+    detail = _refusal_details.get(language)
     if detail is None:
         if len(_refusal_details) >= 64:
             _refusal_details.clear()  # bounded, whatever sets LANGUAGE_CODE on requests
         with translation.override(language):
             message = gettext(INVALID_CREDENTIAL)
-        detail = _refusal_details[index] = {
+        detail = _refusal_details[language] = {
             "detail": exceptions.ErrorDetail(message, code="invalid_token"),
             "error": exceptions.ErrorDetail("invalid_token", code="invalid_token"),
         }
