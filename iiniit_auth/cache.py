@@ -42,7 +42,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import models, router, transaction
-from django.db.models import DEFERRED, Q
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -80,13 +80,10 @@ class Layout:
         self.model = model
         self.owner = owner
         self.key_names = tuple(field.attname for field in model._meta.concrete_fields)
-        self.owner_all_names = tuple(field.attname for field in owner._meta.concrete_fields)
         self.owner_names = tuple(
-            name for name in self.owner_all_names if name not in OWNER_EXCLUDED
-        )
-        # Where the left-out fields go back, as DEFERRED: from_db() then takes its fast path.
-        self.deferred_positions = tuple(
-            position for position, name in enumerate(self.owner_all_names) if name in OWNER_EXCLUDED
+            field.attname
+            for field in owner._meta.concrete_fields
+            if field.attname not in OWNER_EXCLUDED
         )
         self.owner_field = lookup.foreign_key(model, "owner")
         # The version covers each field's name and class: a renamed, added, removed or retyped
@@ -116,11 +113,9 @@ class Layout:
         """Return the key (with its owner) an entry holds; None for a tombstone or a stranger."""
         if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != self.version:
             return None
-        key = self.model.from_db(db, self.key_names, entry[1])
-        owner_values = list(entry[2])
-        for position in self.deferred_positions:
-            owner_values.insert(position, DEFERRED)
-        owner = self.owner.from_db(db, self.owner_all_names, owner_values)
+        key = lookup.instance(self.model, db, self.key_names, entry[1])
+        # The left-out fields (the password hash) are deferred: loaded if ever read.
+        owner = lookup.instance(self.owner, db, self.owner_names, entry[2])
         self.owner_field.set_cached_value(key, owner)
         return key
 

@@ -17,17 +17,67 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from inspect import getattr_static
 from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 from iiniit_auth.models import AbstractAPIKey
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+@cache
+def _init_only_sets_fields(model: type[models.Model]) -> bool:
+    """Whether ``model(*row)`` does nothing but set each field's attribute on a new instance.
+
+    True when the model has neither an ``__init__`` nor a ``from_db`` of its own, and no field's
+    attribute is behind a descriptor that could do more on assignment than store the value (a
+    foreign key's ``ForeignKeyDeferredAttribute`` clears a cached related object, and a new
+    instance has none). The ``pre_init`` and ``post_init`` receivers are checked on every build:
+    they can be connected at any time.
+    """
+    for name in ("__init__", "from_db"):
+        if getattr_static(model, name) is not getattr_static(models.Model, name):
+            return False
+    for field in model._meta.concrete_fields:
+        descriptor = getattr_static(model, field.attname, None)
+        if hasattr(type(descriptor), "__set__") and not isinstance(
+            descriptor, ForeignKeyDeferredAttribute
+        ):
+            return False
+    return True
+
+
+def instance(model: type[M], db: str, attnames: Sequence[str], values: Sequence[Any]) -> M:
+    """Return ``model.from_db(db, attnames, values)``: the instance of a row read from ``db``.
+
+    ``attnames`` are concrete fields in ``concrete_fields`` order; the others are deferred.
+    When nothing could tell the difference (see :func:`_init_only_sets_fields`, and no
+    ``pre_init`` or ``post_init`` receiver for the model), the instance is built as
+    ``Model.__init__`` would build it, without the call: every request builds the key and its
+    owner, and ``__init__`` costs several times the rest.
+    """
+    if (
+        not _init_only_sets_fields(model)
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return model.from_db(db, attnames, values)
+    new = model.__new__(model)
+    state = new._state = ModelState()
+    state.adding = False
+    state.db = db
+    new.__dict__.update(zip(attnames, values, strict=True))
+    return new
 
 
 @dataclass(frozen=True)
@@ -51,7 +101,7 @@ class Table:
             for function in functions:
                 value = function(value, column, connection)
             row[position] = value
-        return self.model.from_db(db, self.attnames, row)
+        return instance(self.model, db, self.attnames, row)
 
 
 @dataclass(frozen=True)
