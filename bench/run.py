@@ -42,6 +42,7 @@ CONTENDERS: list[tuple[str, str, int]] = [
     ("ours_key_cached", "iiniit_auth API key, cache on (locmem)", 200),
     ("ours_malformed", "iiniit_auth malformed key (bad checksum)", 401),
     ("ours_bearer", "iiniit_auth OAuth2Authentication (bearer)", 200),
+    ("lookup_sql", "yardstick: the key lookup's SQL alone, on the driver's cursor", 200),
 ]
 BASELINE = "drf_token"
 PEER_PACKAGES = {
@@ -162,18 +163,21 @@ class Bench:
         from django.conf import settings
         from django.test import RequestFactory
 
-        from bench.views import BareView, OursView, peer_views
+        from bench.views import BareView, LookupSQLView, OursView, peer_views
 
         self.factory = RequestFactory()
         self.headers = headers
         peers = peer_views()
         ours = OursView.as_view()
         self.views: dict[str, Callable[..., Any]] = {"bare": BareView.as_view()}
+        lookup_sql = LookupSQLView.as_view()
         for name, _label, _status in CONTENDERS:
             if name in peers:
                 self.views[name] = peers[name].as_view()
             elif name.startswith("ours"):
                 self.views[name] = ours
+            elif name == "lookup_sql":
+                self.views[name] = lookup_sql
         self.expected = {name: status for name, _label, status in CONTENDERS}
         self.expected["bare"] = 200
         self.base_auth_settings = dict(settings.IINIIT_AUTH)
@@ -220,6 +224,9 @@ class Bench:
     def queries(self, name: str) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
+
+        if name == "lookup_sql":
+            return 1  # on the driver's own cursor, which Django does not see
 
         with self.configured(name), CaptureQueriesContext(connection) as captured:
             self.check(name, self.call(name, self.request(name)))

@@ -36,6 +36,38 @@ class OursView(BareView):
     permission_classes = [IsAuthenticated]
 
 
+class LookupSQLView(BareView):
+    """A yardstick, not a contender: the key lookup's SQL statement alone, run on the database
+    driver's own cursor (no Django cursor, no model instances, no checks). What one round trip
+    to the database costs, which no implementation that reads the key from the database can
+    go below; on PostgreSQL the statement is bound on the server, so psycopg prepares it when
+    the connection allows (``--prepared``)."""
+
+    def get(self, request: Request) -> Response:
+        from django.db import connection
+
+        from iiniit_auth import keys, lookup
+        from iiniit_auth.conf import auth_settings
+        from iiniit_auth.models import APIKey
+
+        header = request._request.META["HTTP_AUTHORIZATION"]
+        public_id = keys.public_id_of(header.split(" ", 1)[1], auth_settings().KEY_PREFIX)
+        compiled = lookup.statement(APIKey, "public_id", ("owner",), "default")
+        assert compiled is not None
+        connection.ensure_connection()
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.Cursor(connection.connection) as cursor:
+                row = cursor.execute(compiled.sql, {"value": public_id}).fetchone()
+        else:
+            sql = compiled.sql.replace("%(value)s", ":value")
+            row = connection.connection.execute(sql, {"value": public_id}).fetchone()
+        if row is None:
+            return Response({"ok": False}, status=404)  # the run asserts 200: never a miss
+        return Response({"ok": True})
+
+
 def peer_views() -> dict[str, type[APIView]]:
     """The peers' views, for the peers that are installed (imported only then)."""
     from django.conf import settings
@@ -86,5 +118,6 @@ def peer_views() -> dict[str, type[APIView]]:
 
 urlpatterns = [
     path("bare/", BareView.as_view()),
+    path("lookup-sql/", LookupSQLView.as_view()),
     path("ours/", OursView.as_view()),
 ]

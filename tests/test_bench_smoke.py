@@ -20,6 +20,7 @@ CONTENDERS = {
     "ours_key_cached": 200,
     "ours_malformed": 401,
     "ours_bearer": 200,
+    "lookup_sql": 200,
 }
 
 
@@ -51,6 +52,7 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         assert measured["ours_key_cached"]["queries"] == 0
         assert measured["ours_malformed"]["queries"] == 0
         assert measured["ours_bearer"]["queries"] == 1
+        assert measured["lookup_sql"]["queries"] == 1  # on the driver's cursor
         assert measured["drf_token"]["ratio"] == 1.0
         assert all(each["rounds"] == 2 for each in measured.values())
     judged = {target["name"] for target in results["targets"]}
@@ -64,3 +66,22 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
     assert "| iiniit_auth API key, no cache |" in done.stdout
     assert "not judged (smoke run)" in done.stdout
     assert "NOT MET" not in done.stdout
+    assert "| yardstick: the key lookup's SQL alone, on the driver's cursor |" in done.stdout
+
+
+def test_prepared_needs_postgresql():
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--prepared"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "--prepared needs DATABASE_URL to name a PostgreSQL server." in done.stderr
