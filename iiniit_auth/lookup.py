@@ -6,11 +6,14 @@ lookup column, related objects and database, the ``SELECT ... JOIN`` is written 
 models' ``_meta`` (columns of ``concrete_fields``, names quoted by the connection), together
 with the converters the ORM would apply to each column. A lookup then runs that statement
 through Django's cursor (so it is logged, counted, instrumented and its errors wrapped like any
-query) and builds the instances with ``Model.from_db()``, the related ones cached on the
-credential as ``select_related()`` caches them. ``request.user`` and ``request.auth`` are real
-model instances, for custom user models and key models with extra fields alike.
+query) and builds the instances as ``Model.from_db()`` does (:func:`instance`), the related ones
+cached on the credential as ``select_related()`` caches them. ``request.user`` and
+``request.auth`` are real model instances, for custom user models and key models with extra
+fields alike.
 
 Models whose row is spread over several tables (multi-table inheritance) use the ORM instead.
+On PostgreSQL the statement is prepared on the server when the project allows prepared
+statements (:func:`_cursor`).
 """
 
 from __future__ import annotations
