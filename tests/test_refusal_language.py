@@ -118,6 +118,15 @@ def french_catalogue(directory: Path, messages: dict[str, str] = FRENCH):
         yield
 
 
+@pytest.fixture(autouse=True)
+def no_language_left_active():
+    """LocaleMiddleware activates the request's language in the test's own thread and leaves it
+    active after the response: deactivate it after every test here, so that no later test, in
+    this module or another, answers in French."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def french(tmp_path):
     with french_catalogue(tmp_path):
