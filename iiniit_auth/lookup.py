@@ -67,7 +67,7 @@ def instance(model: type[M], db: str, attnames: Sequence[str], values: Sequence[
     When nothing could tell the difference (see :func:`_init_only_sets_fields`, and no
     ``pre_init`` or ``post_init`` receiver for the model), the instance is built as
     ``Model.__init__`` would build it, without the call: every request builds the key and its
-    owner, and ``__init__`` costs several times the rest.
+    owner, and ``__init__`` is most of what building one costs.
     """
     if (
         not _init_only_sets_fields(model)
