@@ -85,28 +85,29 @@ class HasScopes(BasePermission):
         missing = wanted - scopes_of(request.auth)
         if not missing:
             return True
-        setattr(request, INSUFFICIENT_SCOPE, (sorted(wanted), sorted(missing)))
-        self.message = insufficient_scope_body(sorted(missing))
+        named = sorted(missing)
+        setattr(request, INSUFFICIENT_SCOPE, (sorted(wanted), named))
+        self.message = insufficient_scope_body(named)
         return False
 
 
 #: The 403 message, in English: the challenge's ``error_description`` (RFC 6750 section 3
 #: allows only ASCII there); the body's ``detail`` is its translation.
-INSUFFICIENT_SCOPE = gettext_noop("This credential lacks the scope(s): %(scopes)s.")
+INSUFFICIENT_SCOPE_MESSAGE = gettext_noop("This credential lacks the scope(s): %(scopes)s.")
 
 
 def insufficient_scope_description(missing: list[str]) -> str:
     """The 403 challenge's ``error_description``: the English message."""
-    return INSUFFICIENT_SCOPE % {"scopes": ", ".join(missing)}
+    return INSUFFICIENT_SCOPE_MESSAGE % {"scopes": ", ".join(missing)}
 
 
 def insufficient_scope_body(missing: list[str]) -> dict[str, Any]:
     """The 403 body: a message, RFC 6750's error code, and the missing scopes."""
     params = {"scopes": ", ".join(missing)}
     try:
-        detail = gettext(INSUFFICIENT_SCOPE) % params
+        detail = gettext(INSUFFICIENT_SCOPE_MESSAGE) % params
     except (KeyError, TypeError, ValueError):
-        detail = INSUFFICIENT_SCOPE % params  # a translation with other placeholders
+        detail = INSUFFICIENT_SCOPE_MESSAGE % params  # a translation with other placeholders
     return {"detail": detail, "error": "insufficient_scope", "missing_scopes": missing}
 
 
