@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-from iiniit_auth.challenges import ChallengeMixin, challenge
+from iiniit_auth.challenges import ChallengeMixin, InvalidRequest, InvalidToken, challenge
 from iiniit_auth.permissions import (
     insufficient_scope_body,
     insufficient_scope_description,
@@ -48,4 +50,25 @@ def add_insufficient_scope(
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the ``insufficient_scope`` challenge on 403s for missing scopes."""
+    if type(exc) in _REFUSALS:
+        return refusal_response(exc)  # type: ignore[arg-type]
     return add_insufficient_scope(drf_exception_handler(exc, context), exc, context)
+
+
+#: Our own 400 and 401 exceptions, answered by :func:`refusal_response`.
+_REFUSALS = frozenset({InvalidToken, InvalidRequest})
+
+
+def refusal_response(exc: exceptions.APIException) -> Response:
+    """Return the response DRF's handler gives our 400 or 401, at less cost.
+
+    The same body, status and ``WWW-Authenticate``; and the same rollback of the request's
+    transaction under ``ATOMIC_REQUESTS``, but without visiting every connection of the thread
+    when no database has it on: every malformed or refused credential comes this way.
+    """
+    header = getattr(exc, "auth_header", None)
+    if any(each.get("ATOMIC_REQUESTS") for each in connections.settings.values()):
+        set_rollback()
+    return Response(
+        exc.detail, status=exc.status_code, headers={"WWW-Authenticate": header} if header else None
+    )
