@@ -78,6 +78,16 @@ def test_header_scheme_is_case_insensitive_and_spaces_may_repeat(issue, api, sch
     assert body["auth_pk"] == key.pk
 
 
+def test_the_scheme_folds_ascii_case_only(issue, api):
+    # "\u212a" (Kelvin sign) folds to "k" in Unicode: "Api\u212aey" is not "ApiKey".
+    _key, plaintext = issue()
+
+    response = api.get("/echo/", HTTP_AUTHORIZATION=f"Api\u212aey {plaintext}")
+
+    assert response.status_code in (400, 401)
+    assert "auth_pk" not in response.json()
+
+
 def test_query_parameter_is_accepted(issue, api):
     key, plaintext = issue()
 
