@@ -69,10 +69,11 @@ def instance(model: type[M], db: str, attnames: Sequence[str], values: Sequence[
     ``Model.__init__`` would build it, without the call: every request builds the key and its
     owner, and ``__init__`` is most of what building one costs.
     """
-    if (
-        not _init_only_sets_fields(model)
-        or pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
+    if not _init_only_sets_fields(model) or (
+        # Asking each signal about the model costs more than building the instance: first
+        # whether any receiver is connected at all.
+        (pre_init.receivers and pre_init.has_listeners(model))
+        or (post_init.receivers and post_init.has_listeners(model))
     ):
         return model.from_db(db, attnames, values)
     new = model.__new__(model)
