@@ -6,9 +6,11 @@ processes serve requests; locmem for one). A hit authenticates a key with no que
 Correct before fast (issue 5):
 
 * An entry holds what authentication needs and returns: the key's row (its digest, never the
-  plaintext) and the owner's row without the password hash. It is read back into real model
-  instances, and every check (digest, owner ``is_active``, revocation, expiry, networks) runs on
-  it as on a row fresh from the database.
+  plaintext) and the owner's row without the password hash, pickled into bytes. It is read back
+  into real model instances, and every check (digest, owner ``is_active``, revocation, expiry,
+  networks) runs on it as on a row fresh from the database. Unpickling the rows' dates is most
+  of what reading an entry costs, so each process keeps the rows of the entries it has read,
+  by the entry's bytes: the same bytes are the same rows, and other bytes are read anew.
 * An entry lives at most ``CACHE_TTL`` seconds, and never past the key's ``expires_at`` (which,
   for a rotated key, is the end of its grace period).
 * Every write that can change the answer replaces the entry by a tombstone once its transaction
@@ -30,20 +32,27 @@ one interval, and only the process that wins runs the model's conditional UPDATE
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
-from collections.abc import Iterable
-from datetime import datetime
+import pickle
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.signals import setting_changed
 from django.db import models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from iiniit_auth import lookup, signals
@@ -56,16 +65,39 @@ logger = logging.getLogger(__name__)
 TOMBSTONE = "written"
 #: The owner's fields an entry leaves out (a deferred field, loaded on access).
 OWNER_EXCLUDED = frozenset({"password"})
+#: How many entries' rows a process keeps (see :meth:`Layout.load`).
+DECODED_ENTRIES = 1024
+#: Values an entry's rows can share between the instances of several requests.
+_IMMUTABLE = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    datetime,
+    Decimal,
+    UUID,
+    date,
+    time,
+    timedelta,
+)
 
 
 def entry_key(model: type[AbstractAPIKey], public_id: str) -> str:
-    """Return the cache key of the entry for ``public_id`` of ``model``."""
-    # Short: cache backends check every character of a key on every call.
-    return f"iiniit:{model._meta.label_lower}:{public_id}"
+    """Return the cache key of the entry for ``public_id`` of ``model``.
+
+    Short, because Django's cache backends check every character of a key on every call: the
+    model's name without its app. Two key models of the same name in different apps share
+    keys, which costs them cache misses and nothing else: an entry carries its layout, which
+    names its model (:meth:`Layout.load` takes another model's entry for a miss), and a
+    tombstone only ever makes a miss.
+    """
+    return f"iiniit:{model._meta.model_name}:{public_id}"
 
 
 def _used_key(model: type[AbstractAPIKey], public_id: str) -> str:
-    return f"iiniit:used:{model._meta.label_lower}:{public_id}"
+    return f"iiniit:used:{model._meta.model_name}:{public_id}"
 
 
 class Layout:
@@ -99,25 +131,88 @@ class Layout:
         )
         self.version = hashlib.sha256(described.encode()).hexdigest()[:16]
         self.prefix = entry_key(model, "")
+        #: The rows of the entries this process has read, by the entry's bytes.
+        self._decoded: dict[bytes, _Rows] = {}
 
-    def dump(self, key: AbstractAPIKey) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
-        """Return the entry for ``key`` (its owner loaded)."""
+    def dump(self, key: AbstractAPIKey) -> bytes:
+        """Return the entry for ``key`` (its owner loaded): the version and both rows, pickled."""
         owner = key.owner
-        return (
+        rows = (
             self.version,
             tuple(getattr(key, name) for name in self.key_names),
             tuple(getattr(owner, name) for name in self.owner_names),
         )
+        return pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
 
     def load(self, entry: Any, db: str) -> AbstractAPIKey | None:
         """Return the key (with its owner) an entry holds; None for a tombstone or a stranger."""
-        if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != self.version:
+        if type(entry) is not bytes:
             return None
-        key = lookup.instance(self.model, db, self.key_names, entry[1])
+        rows = self._decoded.get(entry)
+        if rows is None:
+            rows = self._decode(entry)
+            if rows is None:
+                return None
+            if len(self._decoded) >= DECODED_ENTRIES:
+                self._decoded.clear()
+            self._decoded[entry] = rows
+        key_values, owner_values, key_mutable, owner_mutable = rows
+        key = lookup.instance(self.model, db, self.key_names, _copied(key_values, key_mutable))
         # The left-out fields (the password hash) are deferred: loaded if ever read.
-        owner = lookup.instance(self.owner, db, self.owner_names, entry[2])
+        owner = lookup.instance(
+            self.owner, db, self.owner_names, _copied(owner_values, owner_mutable)
+        )
         self.owner_field.set_cached_value(key, owner)
         return key
+
+    def _decode(self, entry: bytes) -> _Rows | None:
+        try:
+            value = pickle.loads(entry)  # noqa: S301 (Django's cache unpickles every value it holds)
+        except Exception:
+            return None  # not an entry this code wrote: a miss
+        if (
+            not isinstance(value, tuple)
+            or len(value) != 3
+            or value[0] != self.version
+            or len(value[1]) != len(self.key_names)
+            or len(value[2]) != len(self.owner_names)
+        ):
+            return None
+        return (value[1], value[2], _mutable(value[1]), _mutable(value[2]))
+
+
+#: An entry's rows as kept: the key's values, the owner's, and in each the positions of the
+#: values that every instance gets a copy of (a JSON field's list, say), with how to copy each.
+_Copies = tuple[tuple[int, Callable[[Any], Any]], ...]
+_Rows = tuple[tuple[Any, ...], tuple[Any, ...], _Copies, _Copies]
+
+
+def _mutable(values: tuple[Any, ...]) -> _Copies:
+    """The positions of ``values`` that each instance needs a copy of, and how to copy each."""
+    return tuple(
+        (position, _copier(value))
+        for position, value in enumerate(values)
+        if not isinstance(value, _IMMUTABLE)
+    )
+
+
+def _copier(value: Any) -> Callable[[Any], Any]:
+    # A list or dict of plain values (a JSON field's usual content) needs a shallow copy only.
+    if type(value) is list and all(isinstance(each, _IMMUTABLE) for each in value):
+        return list
+    if type(value) is dict and all(isinstance(each, _IMMUTABLE) for each in value.values()):
+        return dict
+    return copy.deepcopy
+
+
+def _copied(values: tuple[Any, ...], mutable: _Copies) -> tuple[Any, ...] | list[Any]:
+    """``values`` with a copy of each mutable one: no request changes another's instance."""
+    if not mutable:
+        return values
+    copied = list(values)
+    for position, copier in mutable:
+        copied[position] = copier(copied[position])
+    return copied
 
 
 _layouts: dict[type[AbstractAPIKey], Layout] = {}
@@ -142,11 +237,21 @@ class KeyCache:
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
+        self._local = threading.local()
 
     @property
     def cache(self) -> BaseCache:
-        """The cache itself (Django keeps one connection per thread)."""
-        return caches[self.alias]
+        """The cache itself: Django's connection for this thread, kept at hand.
+
+        ``caches[alias]`` looks the connection up in a context-local store on every call, which
+        costs more than the rest of a cache hit's lookup. Authentication runs synchronously, so
+        one thread never uses the connection for two requests at once.
+        """
+        try:
+            return self._local.cache  # type: ignore[no-any-return]
+        except AttributeError:
+            found = self._local.cache = caches[self.alias]
+            return found
 
     def get(self, model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:
         """Return the cached key with ``public_id`` (its owner loaded), or None on a miss.
@@ -232,6 +337,12 @@ class KeyCache:
 
 
 _key_caches: dict[str, KeyCache] = {}
+
+
+@receiver(setting_changed)
+def _forget_connections(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        _key_caches.clear()  # each KeyCache keeps its threads' connections
 
 
 def key_cache() -> KeyCache | None:

@@ -231,12 +231,109 @@ def test_a_key_subclass_is_cached_under_its_own_model(cached, user, commit):
     assert store.get(APIKey, key.public_id) is None
 
 
-def test_an_entry_of_another_layout_is_a_miss(cached, key, api, django_assert_num_queries):
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ("old", (), ()),  # the form entries had before they were bytes
+        pickle.dumps(("0123456789abcdef", (1,), ())),  # another layout's version
+        b"\x80\x05not a pickle",
+        pickle.dumps(["a", "list"]),
+    ],
+    ids=["tuple", "other-version", "garbage", "list"],
+)
+def test_an_entry_of_another_layout_is_a_miss(cached, key, api, django_assert_num_queries, entry):
     stored, plaintext = key
-    cached.set(key_cache_module.entry_key(APIKey, stored.public_id), ("old", (), ()))
+    cached.set(key_cache_module.entry_key(APIKey, stored.public_id), entry)
 
     with django_assert_num_queries(2):
         assert who(api, plaintext).status_code == 200
+
+
+def test_an_entry_with_the_right_version_but_other_fields_is_a_miss(cached):
+    found = key_cache_module.layout(APIKey)
+    short = pickle.dumps((found.version, (1, 2), (3,)))
+
+    assert found.load(short, "default") is None
+
+
+def test_another_models_entry_is_a_miss(cached, key):
+    # Entries are keyed by model name without the app; the layout names the app too, so a
+    # model of the same name in another app takes this entry for a miss, as TeamAPIKey does.
+    stored, _plaintext = key
+    entry = key_cache_module.layout(APIKey).dump(stored)
+
+    assert key_cache_module.layout(TeamAPIKey).load(entry, "default") is None
+    assert key_cache_module.layout(APIKey).load(entry, "default") is not None
+
+
+def test_hits_of_one_entry_share_no_mutable_value(cached, issue, commit):
+    with commit():
+        _stored, plaintext = issue(allowed_networks=["192.0.2.0/24"])
+
+    def hit():
+        request = RequestFactory().get(
+            "/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}", REMOTE_ADDR="192.0.2.7"
+        )
+        return APIKeyAuthentication().authenticate(Request(request))[1]
+
+    hit()  # fills the cache
+    first = hit()
+    first.allowed_networks.append("0.0.0.0/0")
+
+    assert hit().allowed_networks == ["192.0.2.0/24"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[], ["a", 1], {"a": 1}, [["nested"]], {"a": {"b": [1]}}, [{"c": 2}]],
+    ids=["empty", "flat-list", "flat-dict", "list-of-lists", "dict-of-dicts", "list-of-dicts"],
+)
+def test_each_copy_of_a_kept_value_is_independent(value):
+    values = ("id", value, None)
+    copies = key_cache_module._mutable(values)
+    assert [position for position, _copier in copies] == [1]
+
+    first = key_cache_module._copied(values, copies)
+    second = key_cache_module._copied(values, copies)
+
+    assert first == second == list(values)
+    assert first[1] is not value
+    if value and isinstance(value, list) and not isinstance(value[0], str):
+        first[1][0].clear()  # a change inside a nested value
+        assert second[1][0]
+        assert value[0]
+    elif isinstance(value, dict) and isinstance(value.get("a"), dict):
+        first[1]["a"].clear()
+        assert second[1]["a"] == value["a"] == {"b": [1]}
+
+
+def test_the_cache_connection_follows_a_change_of_caches(settings):
+    configure(settings)
+    store = key_cache_module.key_cache()
+    assert store.cache is caches["keys"]
+
+    configure(settings, backend=f"{__name__}.BrokenCache")
+
+    assert isinstance(key_cache_module.key_cache().cache, BrokenCache)
+
+
+def test_each_thread_uses_its_own_cache_connection(cached):
+    import threading
+
+    store = key_cache_module.key_cache()
+    seen = {}
+
+    def other():
+        seen["store"] = store.cache
+        seen["django"] = caches["keys"]
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+
+    assert store.cache is caches["keys"]
+    assert seen["store"] is seen["django"]
+    assert seen["store"] is not store.cache
 
 
 def test_a_failing_cache_falls_back_to_the_database(
@@ -338,7 +435,7 @@ def test_the_entry_is_dropped_when_the_write_commits(
 
     with django_capture_on_commit_callbacks() as callbacks:
         stored.revoke()
-    assert isinstance(cached.get(name), tuple)  # not committed yet: other requests see no change
+    assert isinstance(cached.get(name), bytes)  # not committed yet: other requests see no change
     for callback in callbacks:
         callback()
 
