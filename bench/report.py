@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,25 @@ def render(report: dict[str, Any]) -> str:
             f"| {result['status']} |"
         )
     lines += ["", "| target | at | measured | limit | |", "|---|---:|---:|---:|---|"]
-    for target in report["targets"]:
+    for target in judged(report):
         at = f"{target['keys']:,} keys" if target["keys"] else ""
         mark = "met" if target["met"] else "**not met**"
         lines.append(
             f"| {target['name']} | {at} | {target['measured']} | {target['limit']} | {mark} |"
         )
     return "\n".join(lines)
+
+
+def judged(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets, judged again from the results by the benchmark's own rules (the ones a run
+    records were judged by the rules of its day)."""
+    from bench.run import Result, targets
+
+    by_size = {
+        int(size): {name: Result(**each) for name, each in results.items()}
+        for size, results in report["results"].items()
+    }
+    return [asdict(target) for target in targets(by_size)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,11 +47,12 @@ if _url.startswith(("postgres://", "postgresql://")):
             "TEST": {"NAME": os.environ.get("BENCH_DATABASE_NAME", "iiniit_bench")},
             # python -m bench --prepared: Django's server-side binding, and psycopg preparing
             # a statement run more than 5 times on a connection, for every contender.
-            "OPTIONS": (
-                {"server_side_binding": True, "prepare_threshold": 5}
-                if os.environ.get("BENCH_PREPARED")
-                else {}
-            ),
+            # --prepared lookups: prepare_threshold only, so Django keeps binding on the
+            # client and only the statements bound on the server (our lookups) are prepared.
+            "OPTIONS": {
+                "all": {"server_side_binding": True, "prepare_threshold": 5},
+                "lookups": {"prepare_threshold": 5},
+            }.get(os.environ.get("BENCH_PREPARED", ""), {}),
         }
     }
 else:

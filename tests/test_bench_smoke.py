@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CONTENDERS = {
@@ -85,3 +87,88 @@ def test_prepared_needs_postgresql():
 
     assert done.returncode == 2
     assert "--prepared needs DATABASE_URL to name a PostgreSQL server." in done.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="prepared statements are PostgreSQL's",
+)
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("all", "prepared statements (server-side binding"),
+        ("lookups", "only iiniit_auth's lookups are prepared"),
+    ],
+)
+def test_a_smoke_run_with_prepared_statements(tmp_path, mode, options):
+    report = tmp_path / "smoke.json"
+    env = {**os.environ, "BENCH_DATABASE_NAME": f"iiniit_bench_smoke_{mode}_{os.getpid()}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    arguments = ["--smoke", "--keys", "5", "--rounds", "1", "--per-round", "7", "--warmup", "1"]
+    done = subprocess.run(  # noqa: S603  (this interpreter, fixed arguments)
+        [sys.executable, "-m", "bench", *arguments, f"--prepared={mode}", "--json", str(report)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(report.read_text())
+    assert results["prepared"] == mode
+    assert results["database"].startswith("PostgreSQL")
+    assert options in results["database"]
+    measured = results["results"]["5"]
+    assert {name: each["status"] for name, each in measured.items()} == CONTENDERS
+    assert measured["ours_key"]["queries"] == 1
+
+
+def result(name, median_us):
+    from bench.run import Result
+
+    return Result(
+        name=name,
+        label=name,
+        status=200,
+        queries=1,
+        median_us=median_us,
+        overhead_us=median_us - 50,
+        overhead_p25_us=0,
+        overhead_p75_us=0,
+        ratio=None,
+        rounds=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("large_bare", "large_ours", "measured", "met"),
+    [
+        (100, 200, 1.0, True),  # a machine twice as slow at the second size: no growth
+        (50, 130, 1.3, False),  # the lookup itself grew: 1.3 x, relative to the bare view
+        (50, 110, 1.1, True),
+    ],
+)
+def test_the_scale_target_is_relative_to_the_bare_view(large_bare, large_ours, measured, met):
+    from bench.report import judged
+    from bench.run import targets
+
+    by_size = {
+        1_000: {"bare": result("bare", 50), "ours_key": result("ours_key", 100)},
+        1_000_000: {"bare": result("bare", large_bare), "ours_key": result("ours_key", large_ours)},
+    }
+
+    (scale,) = [each for each in targets(by_size) if each.name.startswith("Scale")]
+
+    assert scale.measured == measured
+    assert scale.met is met
+    report = {
+        "results": {
+            str(size): {n: vars(r) for n, r in each.items()} for size, each in by_size.items()
+        }
+    }
+    assert [each["measured"] for each in judged(report) if each["name"].startswith("Scale")] == [
+        measured
+    ]
