@@ -49,7 +49,12 @@ def add_insufficient_scope(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus the ``insufficient_scope`` challenge on 403s for missing scopes."""
+    """DRF's handler, plus the ``insufficient_scope`` challenge on 403s for missing scopes.
+
+    Our own 400 and 401 (:class:`~iiniit_auth.challenges.InvalidRequest`,
+    :class:`~iiniit_auth.challenges.InvalidToken`) get the answer DRF's handler would give,
+    from :func:`refusal_response`.
+    """
     if type(exc) in _REFUSALS:
         return refusal_response(exc)  # type: ignore[arg-type]
     return add_insufficient_scope(drf_exception_handler(exc, context), exc, context)
