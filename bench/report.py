@@ -9,6 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bench.run import Result, targets
+
 
 def render(report: dict[str, Any]) -> str:
     """Return one run as Markdown: a table of every contender at every N, then the targets."""
@@ -51,8 +53,6 @@ def render(report: dict[str, Any]) -> str:
 def judged(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The targets, judged again from the results by the benchmark's own rules (the ones a run
     records were judged by the rules of its day)."""
-    from bench.run import Result, targets
-
     by_size = {
         int(size): {name: Result(**each) for name, each in results.items()}
         for size, results in report["results"].items()

@@ -8,7 +8,8 @@ The peers are optional imports: a contender whose package is missing is reported
 import os
 import tempfile
 from importlib.util import find_spec
-from urllib.parse import urlsplit
+
+import environ
 
 SECRET_KEY = "bench-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -34,15 +35,9 @@ INSTALLED_APPS = [
 
 _url = os.environ.get("DATABASE_URL", "")
 if _url.startswith(("postgres://", "postgresql://")):
-    _parts = urlsplit(_url)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": _parts.path.lstrip("/") or "postgres",
-            "USER": _parts.username or "postgres",
-            "PASSWORD": _parts.password or "",
-            "HOST": _parts.hostname or "127.0.0.1",
-            "PORT": str(_parts.port or 5432),
+            **environ.Env.db_url_config(_url),
             # The run creates this database, and drops it at the end.
             "TEST": {"NAME": os.environ.get("BENCH_DATABASE_NAME", "iiniit_bench")},
             # python -m bench --prepared: Django's server-side binding, and psycopg preparing

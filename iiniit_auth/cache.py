@@ -75,10 +75,9 @@ _IMMUTABLE = (
     float,
     str,
     bytes,
-    datetime,
     Decimal,
     UUID,
-    date,
+    date,  # and datetime
     time,
     timedelta,
 )

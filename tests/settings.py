@@ -60,19 +60,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporter
 # The suite runs on SQLite unless DATABASE_URL names a PostgreSQL server (CI does both).
 _database_url = os.environ.get("DATABASE_URL", "")
 if _database_url.startswith(("postgres://", "postgresql://")):
-    from urllib.parse import urlsplit
+    import environ
 
-    _url = urlsplit(_database_url)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": _url.path.lstrip("/") or "postgres",
-            "USER": _url.username or "postgres",
-            "PASSWORD": _url.password or "",
-            "HOST": _url.hostname or "127.0.0.1",
-            "PORT": str(_url.port or 5432),
-        }
-    }
+    DATABASES = {"default": environ.Env.db_url_config(_database_url)}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 

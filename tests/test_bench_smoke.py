@@ -26,21 +26,29 @@ CONTENDERS = {
 }
 
 
-def test_a_smoke_run_measures_every_contender(tmp_path):
-    report = tmp_path / "smoke.json"
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    arguments = ["--smoke", "--keys", "5,20", "--rounds", "2", "--per-round", "2", "--warmup", "1"]
-    done = subprocess.run(  # noqa: S603  (this interpreter, fixed arguments)
-        [sys.executable, "-m", "bench", *arguments, "--json", str(report)],
+def run_bench(*arguments, database_url=None, **env):
+    """Run ``python -m bench`` with ``arguments`` in a fresh process, on SQLite unless
+    ``database_url`` is given; return the finished process."""
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    if database_url:
+        environment["DATABASE_URL"] = database_url
+    return subprocess.run(  # noqa: S603  (this interpreter, fixed arguments)
+        [sys.executable, "-m", "bench", *arguments],
         cwd=ROOT,
-        env=env,
+        env={**environment, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_a_smoke_run_measures_every_contender(tmp_path):
+    report = tmp_path / "smoke.json"
+
+    arguments = ["--smoke", "--keys", "5,20", "--rounds", "2", "--per-round", "2", "--warmup", "1"]
+    done = run_bench(*arguments, "--json", str(report))
 
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(report.read_text())
@@ -72,18 +80,7 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
 
 
 def test_prepared_needs_postgresql():
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--prepared"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bench("--smoke", "--prepared")
 
     assert done.returncode == 2
     assert "--prepared needs DATABASE_URL to name a PostgreSQL server." in done.stderr
@@ -102,18 +99,15 @@ def test_prepared_needs_postgresql():
 )
 def test_a_smoke_run_with_prepared_statements(tmp_path, mode, options):
     report = tmp_path / "smoke.json"
-    env = {**os.environ, "BENCH_DATABASE_NAME": f"iiniit_bench_smoke_{mode}_{os.getpid()}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
 
     arguments = ["--smoke", "--keys", "5", "--rounds", "1", "--per-round", "7", "--warmup", "1"]
-    done = subprocess.run(  # noqa: S603  (this interpreter, fixed arguments)
-        [sys.executable, "-m", "bench", *arguments, f"--prepared={mode}", "--json", str(report)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_bench(
+        *arguments,
+        f"--prepared={mode}",
+        "--json",
+        str(report),
+        database_url=os.environ["DATABASE_URL"],
+        BENCH_DATABASE_NAME=f"iiniit_bench_smoke_{mode}_{os.getpid()}",
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
