@@ -13,13 +13,15 @@ fields alike.
 
 Models whose row is spread over several tables (multi-table inheritance) use the ORM instead.
 On PostgreSQL the statement is prepared on the server when the project allows prepared
-statements (:func:`_cursor`).
+statements, and dates are read by psycopg's compiled loader when it gives what Django's gives
+(:func:`_postgresql_cursor`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 from inspect import getattr_static
 from typing import Any, TypeVar
@@ -251,7 +253,10 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     connection = connections[db]
     with _cursor(connection) as cursor:
         cursor.execute(compiled.sql, {"value": value})
-        row = cursor.fetchone()
+        # fetchone() of the driver's cursor, its errors translated as Django's wrapper does:
+        # the wrapper builds a new translating function around fetchone() on every call.
+        with connection.wrap_database_errors:
+            row = cursor.cursor.fetchone()
     if row is None:
         return None
     found: M = compiled.table.build(db, connection, row[: compiled.end])
@@ -276,10 +281,52 @@ class _ServerBindingDebugWrapper(CursorDebugWrapper):
             return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
-def _cursor(connection: BaseDatabaseWrapper) -> Any:
-    """Return a Django cursor for a lookup: ``connection.cursor()``, except on PostgreSQL when
-    the project allows prepared statements (``OPTIONS["prepare_threshold"]``).
+@dataclass(frozen=True)
+class _Psycopg:
+    """What the lookup uses of psycopg 3 and Django's backend for it."""
 
+    server_binding_cursor: type
+    timestamptz_oid: int
+    text: Any  # psycopg.pq.Format.TEXT
+    #: psycopg's own loader, and Django's function that registers its own on a context.
+    timestamptz_loader: type
+    register_tzloader: Callable[[Any, Any], None]
+
+
+@cache
+def _psycopg() -> _Psycopg | None:
+    """psycopg 3's parts (imported once, on the first lookup); None with psycopg 2."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    if not is_psycopg3:
+        return None
+    from django.db.backends.postgresql import base
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+    from psycopg.types.datetime import TimestamptzLoader
+
+    return _Psycopg(
+        server_binding_cursor=base.ServerBindingCursor,
+        timestamptz_oid=base.TIMESTAMPTZ_OID,
+        text=Format.TEXT,
+        timestamptz_loader=TimestamptzLoader,
+        register_tzloader=register_tzloader,
+    )
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> Any:
+    """Return a Django cursor for a lookup: ``connection.cursor()``, except on PostgreSQL with
+    psycopg 3 (:func:`_postgresql_cursor`)."""
+    if connection.vendor != "postgresql" or (psycopg := _psycopg()) is None:
+        return connection.cursor()
+    return _postgresql_cursor(connection, psycopg)
+
+
+def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> Any:
+    """Return a Django cursor for a lookup on PostgreSQL, in two ways cheaper than
+    ``connection.cursor()``.
+
+    Prepared, when the project allows prepared statements (``OPTIONS["prepare_threshold"]``):
     Django binds parameters on the client by default, and psycopg prepares only statements
     bound on the server. Then the lookup gets a cursor that binds on the server, wrapped as
     Django wraps its own (logged, counted, instrumented, errors translated), so psycopg
@@ -287,28 +334,43 @@ def _cursor(connection: BaseDatabaseWrapper) -> Any:
     it once per connection, not once per request. The project's choice is kept: prepared
     statements need connections that outlive a request (``CONN_MAX_AGE`` or the pool) and no
     pooler that drops them (PgBouncer in transaction mode before 1.21).
+
+    Dates read by psycopg's own loader, compiled, where it gives the very datetimes Django's
+    would: Django in UTC (``USE_TZ``, no ``TIME_ZONE`` of the database's) and the session's
+    time zone UTC. Django's loader is psycopg's pure-Python one plus a ``replace(tzinfo=...)``;
+    it costs several microseconds a value, and a lookup reads five or more.
     """
     options = connection.settings_dict["OPTIONS"]
     if (
-        connection.vendor != "postgresql"
-        or options.get("prepare_threshold") is None
+        options.get("prepare_threshold") is None
         or options.get("server_side_binding") is True  # Django's own cursors bind on the server
     ):
-        return connection.cursor()
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    if not is_psycopg3:
-        return connection.cursor()
-    from django.db.backends.postgresql import base
-
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor: Any = base.ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
-    if connection.queries_logged:
-        return _ServerBindingDebugWrapper(cursor, connection)
-    return connection.make_cursor(cursor)
+        cursor = connection.cursor()
+        driver, from_django = cursor.cursor, True
+    else:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        connection.validate_thread_sharing()
+        with connection.wrap_database_errors:
+            driver = psycopg.server_binding_cursor(connection.connection)
+        from_django = False
+        if connection.queries_logged:
+            cursor = _ServerBindingDebugWrapper(driver, connection)
+        else:
+            cursor = connection.make_cursor(driver)
+    if (
+        connection.timezone is UTC
+        and connection.connection.pgconn.parameter_status(b"TimeZone") == b"UTC"
+    ):
+        driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
+    elif not from_django:
+        # What Django's create_cursor() does for its own cursors: the connection's loader
+        # reads dates in the time zone of when it connected; Django's may have changed since
+        # (USE_TZ or TIME_ZONE overridden in a test).
+        loader = connection.connection.adapters.get_loader(psycopg.timestamptz_oid, psycopg.text)
+        if connection.timezone != loader.timezone:
+            psycopg.register_tzloader(connection.timezone, driver)
+    return cursor
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

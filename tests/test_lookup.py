@@ -361,3 +361,107 @@ def test_a_failing_prepared_lookup_is_a_django_database_error(used_key, prepare_
         # Django's error wrapping still applies: a bad value for the column's type is an
         # error of Django's, not psycopg's.
         lookup.fetch(APIKey, "id", "not a number")
+
+
+def timestamptz_loaders():
+    """The loader of ``timestamptz`` text on a lookup's cursor, on Django's connection, and
+    psycopg's default one (compiled where psycopg's C extension is installed)."""
+    import psycopg
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from psycopg.pq import Format
+
+    with lookup._cursor(connection) as cursor:
+        lookups = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    djangos = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    return lookups, djangos, psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+
+
+def assert_dates_as_the_orm_reads_them(key):
+    expected = APIKey.objects.select_related("owner").get(pk=key.pk)
+    found = lookup.find_key(APIKey, key.public_id)
+    assert_same(found, expected)
+    assert_same(found.owner, expected.owner)
+    pairs = [
+        (found.created_at, expected.created_at),
+        (found.last_used_at, expected.last_used_at),
+        (found.expires_at, expected.expires_at),
+        (found.owner.last_login, expected.owner.last_login),
+        (found.owner.date_joined, expected.owner.date_joined),
+    ]
+    for got, wanted in pairs:
+        assert got == wanted
+        assert got.tzinfo is wanted.tzinfo  # the same time zone object, not an equal instant
+    return found
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_dates_are_read_by_psycopgs_compiled_loader_when_it_gives_djangos_datetimes(
+    used_key, prepared, request
+):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    from datetime import UTC
+
+    assert connection.timezone is UTC  # USE_TZ, no TIME_ZONE of the database's
+    lookups, djangos, psycopgs = timestamptz_loaders()
+    assert lookups is psycopgs
+    assert djangos is not psycopgs  # Django's own: psycopg's Python loader, and a replace()
+    found = assert_dates_as_the_orm_reads_them(used_key)
+    assert found.created_at.tzinfo is UTC
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_a_database_time_zone_keeps_djangos_loader(used_key, prepared, request):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    from zoneinfo import ZoneInfo
+
+    settings_dict = connection.settings_dict
+    settings_dict["TIME_ZONE"] = "Europe/Paris"
+    try:
+        del connection.timezone, connection.timezone_name
+        connection.ensure_timezone()
+        lookups, _djangos, psycopgs = timestamptz_loaders()
+        assert lookups is not psycopgs
+        found = assert_dates_as_the_orm_reads_them(used_key)
+        assert found.created_at.tzinfo == ZoneInfo("Europe/Paris")
+    finally:
+        settings_dict["TIME_ZONE"] = None
+        del connection.timezone, connection.timezone_name
+        connection.ensure_timezone()
+    lookups, _djangos, psycopgs = timestamptz_loaders()
+    assert lookups is psycopgs
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, prepared, request):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    # Django assumes the session is in UTC; where something else set it otherwise, the lookup
+    # does not guess: it reads dates as Django's loader does, whatever that gives.
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'Asia/Tokyo'")
+    try:
+        lookups, _djangos, psycopgs = timestamptz_loaders()
+        assert lookups is not psycopgs
+        assert_dates_as_the_orm_reads_them(used_key)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(
+    used_key, settings, prepared, request
+):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    settings.USE_TZ = False
+    lookups, _djangos, psycopgs = timestamptz_loaders()
+    assert lookups is not psycopgs
+    found = assert_dates_as_the_orm_reads_them(used_key)
+    assert timezone.is_naive(found.created_at)
