@@ -41,7 +41,7 @@ class LookupSQLView(BareView):
     driver's own cursor (no Django cursor, no model instances, no checks). What one round trip
     to the database costs, which no implementation that reads the key from the database can
     go below; on PostgreSQL the statement is bound on the server, so psycopg prepares it when
-    the connection allows (``--prepared``)."""
+    the connection allows (``--prepared``), and dates are read by psycopg's compiled loader."""
 
     def get(self, request: Request) -> Response:
         from django.db import connection
@@ -57,8 +57,12 @@ class LookupSQLView(BareView):
         connection.ensure_connection()
         if connection.vendor == "postgresql":
             import psycopg
+            from psycopg.types.datetime import TimestamptzLoader
 
             with psycopg.Cursor(connection.connection) as cursor:
+                # psycopg's own (compiled) date loader, not the Python one Django registers,
+                # as the lookup reads dates where the two agree (UTC).
+                cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
                 row = cursor.execute(compiled.sql, {"value": public_id}).fetchone()
         else:
             sql = compiled.sql.replace("%(value)s", ":value")
