@@ -251,12 +251,16 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     if compiled is None:
         return model._default_manager.select_related(*related).filter(**{by: value}).first()
     connection = connections[db]
-    with _cursor(connection) as cursor:
+    cursor, kept = _cursor(connection)
+    try:
         cursor.execute(compiled.sql, {"value": value})
         # fetchone() of the driver's cursor, its errors translated as Django's wrapper does:
         # the wrapper builds a new translating function around fetchone() on every call.
         with connection.wrap_database_errors:
             row = cursor.cursor.fetchone()
+    finally:
+        if not kept:
+            cursor.close()
     if row is None:
         return None
     found: M = compiled.table.build(db, connection, row[: compiled.end])
@@ -314,63 +318,93 @@ def _psycopg() -> _Psycopg | None:
     )
 
 
-def _cursor(connection: BaseDatabaseWrapper) -> Any:
-    """Return a Django cursor for a lookup: ``connection.cursor()``, except on PostgreSQL with
-    psycopg 3 (:func:`_postgresql_cursor`)."""
+def _cursor(connection: BaseDatabaseWrapper) -> tuple[Any, bool]:
+    """Return a Django cursor for a lookup, and whether its driver's cursor is kept for the
+    next lookup (then it is not to be closed): ``connection.cursor()``, except on PostgreSQL
+    with psycopg 3 (:func:`_postgresql_cursor`)."""
     if connection.vendor != "postgresql" or (psycopg := _psycopg()) is None:
-        return connection.cursor()
+        return connection.cursor(), False
     return _postgresql_cursor(connection, psycopg)
 
 
-def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> Any:
-    """Return a Django cursor for a lookup on PostgreSQL, in two ways cheaper than
-    ``connection.cursor()``.
+@dataclass(frozen=True)
+class _Kept:
+    """The driver's cursor a connection's lookups run on, and what it was made for."""
+
+    connection: Any  # the psycopg connection (Django reconnects with a new one)
+    prepared: bool
+    cursor: Any
+
+
+#: Where a DatabaseWrapper keeps its lookups' cursor (an attribute of its own; Django gives
+#: each thread, and each asynchronous context, a DatabaseWrapper of its own).
+_KEPT = "_iiniit_auth_lookup_cursor"
+
+
+def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tuple[Any, bool]:
+    """Return a Django cursor for a lookup on PostgreSQL, cheaper than ``connection.cursor()``
+    in three ways, and whether its driver's cursor is kept.
 
     Prepared, when the project allows prepared statements (``OPTIONS["prepare_threshold"]``):
     Django binds parameters on the client by default, and psycopg prepares only statements
-    bound on the server. Then the lookup gets a cursor that binds on the server, wrapped as
-    Django wraps its own (logged, counted, instrumented, errors translated), so psycopg
-    prepares it after ``prepare_threshold`` runs on a connection: the server parses and plans
-    it once per connection, not once per request. The project's choice is kept: prepared
-    statements need connections that outlive a request (``CONN_MAX_AGE`` or the pool) and no
-    pooler that drops them (PgBouncer in transaction mode before 1.21).
+    bound on the server. Then the lookup's cursor binds on the server, so psycopg prepares
+    the statement after ``prepare_threshold`` runs on a connection: the server parses and
+    plans it once per connection, not once per request. The project's choice is kept:
+    prepared statements need connections that outlive a request (``CONN_MAX_AGE`` or the
+    pool) and no pooler that drops them (PgBouncer in transaction mode before 1.21).
 
     Dates read by psycopg's own loader, compiled, where it gives the very datetimes Django's
     would: Django in UTC (``USE_TZ``, no ``TIME_ZONE`` of the database's) and the session's
     time zone UTC. Django's loader is psycopg's pure-Python one plus a ``replace(tzinfo=...)``;
     it costs several microseconds a value, and a lookup reads five or more.
+
+    Kept: in that case the driver's cursor is made once per psycopg connection and reused,
+    since making one and setting its loader costs more than the rest of the lookup's Python.
+    It is wrapped anew each time as Django wraps its own, so the lookup is still logged,
+    counted, instrumented (``execute_wrapper()``) and its errors translated. It keeps the
+    last lookup's result until the next one.
     """
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
     options = connection.settings_dict["OPTIONS"]
+    prepared = (
+        options.get("prepare_threshold") is not None
+        and options.get("server_side_binding") is not True  # Django's own bind on the server
+    )
+    compiled_dates = connection.timezone is UTC and raw.pgconn.parameter_status(b"TimeZone") == (
+        b"UTC"
+    )
+    kept: _Kept | None = connection.__dict__.get(_KEPT)
     if (
-        options.get("prepare_threshold") is None
-        or options.get("server_side_binding") is True  # Django's own cursors bind on the server
+        compiled_dates
+        and kept is not None
+        and kept.connection is raw
+        and kept.prepared is prepared
+        and not kept.cursor.closed
     ):
-        cursor = connection.cursor()
-        driver, from_django = cursor.cursor, True
+        driver = kept.cursor
     else:
-        connection.close_if_health_check_failed()
-        connection.ensure_connection()
-        connection.validate_thread_sharing()
         with connection.wrap_database_errors:
-            driver = psycopg.server_binding_cursor(connection.connection)
-        from_django = False
-        if connection.queries_logged:
-            cursor = _ServerBindingDebugWrapper(driver, connection)
-        else:
-            cursor = connection.make_cursor(driver)
-    if (
-        connection.timezone is UTC
-        and connection.connection.pgconn.parameter_status(b"TimeZone") == b"UTC"
-    ):
-        driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
-    elif not from_django:
-        # What Django's create_cursor() does for its own cursors: the connection's loader
-        # reads dates in the time zone of when it connected; Django's may have changed since
-        # (USE_TZ or TIME_ZONE overridden in a test).
-        loader = connection.connection.adapters.get_loader(psycopg.timestamptz_oid, psycopg.text)
-        if connection.timezone != loader.timezone:
-            psycopg.register_tzloader(connection.timezone, driver)
-    return cursor
+            if prepared:
+                driver = psycopg.server_binding_cursor(raw)
+                # What Django's create_cursor() does for its own cursors: the connection
+                # reads dates in the time zone Django had when it connected, which may have
+                # changed since (USE_TZ or TIME_ZONE overridden in a test).
+                loader = raw.adapters.get_loader(psycopg.timestamptz_oid, psycopg.text)
+                if connection.timezone != loader.timezone:
+                    psycopg.register_tzloader(connection.timezone, driver)
+            else:
+                driver = connection.create_cursor()
+        if compiled_dates:
+            driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
+            connection.__dict__[_KEPT] = _Kept(raw, prepared, driver)
+    if connection.queries_logged:
+        if prepared:
+            return _ServerBindingDebugWrapper(driver, connection), compiled_dates
+        return connection.make_debug_cursor(driver), compiled_dates
+    return connection.make_cursor(driver), compiled_dates
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

@@ -361,6 +361,8 @@ def test_a_failing_prepared_lookup_is_a_django_database_error(used_key, prepare_
         # Django's error wrapping still applies: a bad value for the column's type is an
         # error of Django's, not psycopg's.
         lookup.fetch(APIKey, "id", "not a number")
+    # The kept cursor survives its error.
+    assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
 
 
 def timestamptz_loaders():
@@ -370,8 +372,10 @@ def timestamptz_loaders():
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
     from psycopg.pq import Format
 
-    with lookup._cursor(connection) as cursor:
-        lookups = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    cursor, kept = lookup._cursor(connection)
+    lookups = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if not kept:
+        cursor.close()
     djangos = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     return lookups, djangos, psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
@@ -465,3 +469,65 @@ def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(
     assert lookups is not psycopgs
     found = assert_dates_as_the_orm_reads_them(used_key)
     assert timezone.is_naive(found.created_at)
+
+
+def drivers_cursor():
+    """The driver's cursor the next lookup runs on, and whether it is kept."""
+    cursor, kept = lookup._cursor(connection)
+    if not kept:
+        cursor.close()
+    return cursor.cursor, kept
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
+    used_key, prepared, request, django_assert_num_queries
+):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    first, kept = drivers_cursor()
+    assert kept
+    with connection.execute_wrapper(wrapper):
+        for _ in range(4):
+            with django_assert_num_queries(1):  # still counted (and logged) by Django
+                assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+    assert len(seen) == 4
+    assert all(is_the_lookup(sql) for sql in seen)
+    assert drivers_cursor() == (first, True)
+    assert not first.closed
+
+
+@postgresql_only
+def test_a_kept_cursor_is_not_kept_across_the_binding_setting(used_key, request):
+    client_side, _ = drivers_cursor()
+    request.getfixturevalue("prepare_threshold")
+    server_side, kept = drivers_cursor()
+    assert kept
+    assert server_side is not client_side
+    assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+
+
+@postgresql_only
+def test_a_new_connection_gets_a_new_cursor(transactional_db, used_key):
+    before, _ = drivers_cursor()
+    connection.close()
+
+    assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+    after, kept = drivers_cursor()
+    assert kept
+    assert after is not before
+    assert after.connection is connection.connection
+
+
+@postgresql_only
+def test_a_cursor_is_kept_only_where_dates_are_read_by_the_compiled_loader(used_key, settings):
+    settings.USE_TZ = False
+    assert drivers_cursor()[1] is False
+    assert timezone.is_naive(lookup.find_key(APIKey, used_key.public_id).created_at)
