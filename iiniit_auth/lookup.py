@@ -358,8 +358,9 @@ def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tu
     time zone UTC. Django's loader is psycopg's pure-Python one plus a ``replace(tzinfo=...)``;
     it costs several microseconds a value, and a lookup reads five or more.
 
-    Kept: in that case the driver's cursor is made once per psycopg connection and reused,
-    since making one and setting its loader costs more than the rest of the lookup's Python.
+    Kept: in that case, unless the connection is shared between threads, the driver's cursor
+    is made once per psycopg connection and reused, since making one and setting its loader
+    costs more than the rest of the lookup's Python.
     It is wrapped anew each time as Django wraps its own, so the lookup is still logged,
     counted, instrumented (``execute_wrapper()``) and its errors translated. It keeps the
     last lookup's result until the next one.
@@ -376,9 +377,12 @@ def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tu
     compiled_dates = connection.timezone is UTC and raw.pgconn.parameter_status(b"TimeZone") == (
         b"UTC"
     )
+    # Never kept for a connection shared between threads (allowed in tests): two lookups at
+    # once on one cursor could each fetch the other's row.
+    keep = compiled_dates and not connection.allow_thread_sharing
     kept: _Kept | None = connection.__dict__.get(_KEPT)
     if (
-        compiled_dates
+        keep
         and kept is not None
         and kept.connection is raw
         and kept.prepared is prepared
@@ -399,12 +403,13 @@ def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tu
                 driver = connection.create_cursor()
         if compiled_dates:
             driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
+        if keep:
             connection.__dict__[_KEPT] = _Kept(raw, prepared, driver)
     if connection.queries_logged:
         if prepared:
-            return _ServerBindingDebugWrapper(driver, connection), compiled_dates
-        return connection.make_debug_cursor(driver), compiled_dates
-    return connection.make_cursor(driver), compiled_dates
+            return _ServerBindingDebugWrapper(driver, connection), keep
+        return connection.make_debug_cursor(driver), keep
+    return connection.make_cursor(driver), keep
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

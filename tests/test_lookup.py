@@ -531,3 +531,17 @@ def test_a_cursor_is_kept_only_where_dates_are_read_by_the_compiled_loader(used_
     settings.USE_TZ = False
     assert drivers_cursor()[1] is False
     assert timezone.is_naive(lookup.find_key(APIKey, used_key.public_id).created_at)
+
+
+@postgresql_only
+def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
+    connection.inc_thread_sharing()
+    try:
+        first, kept = drivers_cursor()
+        assert not kept
+        assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+        assert drivers_cursor()[0] is not first
+        assert first.closed  # closed after its one lookup, as Django's own cursors are
+    finally:
+        connection.dec_thread_sharing()
+    assert drivers_cursor()[1] is True
