@@ -259,8 +259,10 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
         with connection.wrap_database_errors:
             row = cursor.cursor.fetchone()
     finally:
-        if not kept:
+        if kept is None:
             cursor.close()
+        else:
+            kept.busy = False
     if row is None:
         return None
     found: M = compiled.table.build(db, connection, row[: compiled.end])
@@ -318,22 +320,26 @@ def _psycopg() -> _Psycopg | None:
     )
 
 
-def _cursor(connection: BaseDatabaseWrapper) -> tuple[Any, bool]:
-    """Return a Django cursor for a lookup, and whether its driver's cursor is kept for the
-    next lookup (then it is not to be closed): ``connection.cursor()``, except on PostgreSQL
-    with psycopg 3 (:func:`_postgresql_cursor`)."""
+def _cursor(connection: BaseDatabaseWrapper) -> tuple[Any, _Kept | None]:
+    """Return a Django cursor for a lookup and, when its driver's cursor is kept for the next
+    lookups, the record of it (busy until the caller sets ``busy = False``; a cursor without
+    one is to be closed): ``connection.cursor()``, except on PostgreSQL with psycopg 3
+    (:func:`_postgresql_cursor`)."""
     if connection.vendor != "postgresql" or (psycopg := _psycopg()) is None:
-        return connection.cursor(), False
+        return connection.cursor(), None
     return _postgresql_cursor(connection, psycopg)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Kept:
-    """The driver's cursor a connection's lookups run on, and what it was made for."""
+    """The driver's cursor a connection's lookups run on, what it was made for, and whether a
+    lookup is using it (one running inside another, from an ``execute_wrapper()`` say, gets a
+    cursor of its own: it must not replace the outer lookup's result before it is fetched)."""
 
     connection: Any  # the psycopg connection (Django reconnects with a new one)
     prepared: bool
     cursor: Any
+    busy: bool = True
 
 
 #: Where a DatabaseWrapper keeps its lookups' cursor (an attribute of its own; Django gives
@@ -341,9 +347,11 @@ class _Kept:
 _KEPT = "_iiniit_auth_lookup_cursor"
 
 
-def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tuple[Any, bool]:
+def _postgresql_cursor(
+    connection: BaseDatabaseWrapper, psycopg: _Psycopg
+) -> tuple[Any, _Kept | None]:
     """Return a Django cursor for a lookup on PostgreSQL, cheaper than ``connection.cursor()``
-    in three ways, and whether its driver's cursor is kept.
+    in three ways, and the record of its driver's cursor if that is kept (see :func:`_cursor`).
 
     Prepared, when the project allows prepared statements (``OPTIONS["prepare_threshold"]``):
     Django binds parameters on the client by default, and psycopg prepares only statements
@@ -380,14 +388,18 @@ def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tu
     # Never kept for a connection shared between threads (allowed in tests): two lookups at
     # once on one cursor could each fetch the other's row.
     keep = compiled_dates and not connection.allow_thread_sharing
-    kept: _Kept | None = connection.__dict__.get(_KEPT)
+    record: _Kept | None = connection.__dict__.get(_KEPT)
+    kept = None
     if (
         keep
-        and kept is not None
-        and kept.connection is raw
-        and kept.prepared is prepared
-        and not kept.cursor.closed
+        and record is not None
+        and record.connection is raw
+        and record.prepared is prepared
+        and not record.busy
+        and not record.cursor.closed
     ):
+        kept = record
+        kept.busy = True
         driver = kept.cursor
     else:
         with connection.wrap_database_errors:
@@ -403,13 +415,13 @@ def _postgresql_cursor(connection: BaseDatabaseWrapper, psycopg: _Psycopg) -> tu
                 driver = connection.create_cursor()
         if compiled_dates:
             driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
-        if keep:
-            connection.__dict__[_KEPT] = _Kept(raw, prepared, driver)
+        if keep and (record is None or not record.busy):
+            kept = connection.__dict__[_KEPT] = _Kept(raw, prepared, driver)
     if connection.queries_logged:
         if prepared:
-            return _ServerBindingDebugWrapper(driver, connection), keep
-        return connection.make_debug_cursor(driver), keep
-    return connection.make_cursor(driver), keep
+            return _ServerBindingDebugWrapper(driver, connection), kept
+        return connection.make_debug_cursor(driver), kept
+    return connection.make_cursor(driver), kept
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

@@ -374,8 +374,10 @@ def timestamptz_loaders():
 
     cursor, kept = lookup._cursor(connection)
     lookups = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-    if not kept:
+    if kept is None:
         cursor.close()
+    else:
+        kept.busy = False
     djangos = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     return lookups, djangos, psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
@@ -474,9 +476,11 @@ def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(
 def drivers_cursor():
     """The driver's cursor the next lookup runs on, and whether it is kept."""
     cursor, kept = lookup._cursor(connection)
-    if not kept:
+    if kept is None:
         cursor.close()
-    return cursor.cursor, kept
+    else:
+        kept.busy = False
+    return cursor.cursor, kept is not None
 
 
 @postgresql_only
@@ -545,3 +549,28 @@ def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
     finally:
         connection.dec_thread_sharing()
     assert drivers_cursor()[1] is True
+
+
+@postgresql_only
+@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
+def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(
+    used_key, issue, user, prepared, request
+):
+    if prepared:
+        request.getfixturevalue("prepare_threshold")
+    other, _plaintext = issue(owner=user)
+    inner = []
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not inner:  # after the outer statement ran, before its row is fetched
+            inner.append(None)
+            inner[0] = lookup.find_key(APIKey, other.public_id)
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        found = lookup.find_key(APIKey, used_key.public_id)
+
+    assert found.pk == used_key.pk
+    assert inner[0].pk == other.pk
+    assert drivers_cursor()[1] is True  # kept again once both are done
