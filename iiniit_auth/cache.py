@@ -155,12 +155,10 @@ class Layout:
             if len(self._decoded) >= DECODED_ENTRIES:
                 self._decoded.clear()
             self._decoded[entry] = rows
-        key_values, owner_values, key_mutable, owner_mutable = rows
-        key = lookup.instance(self.model, db, self.key_names, _copied(key_values, key_mutable))
+        key_fields, owner_fields, key_copies, owner_copies = rows
+        key = lookup.instance_of_fields(self.model, db, key_fields, key_copies)
         # The left-out fields (the password hash) are deferred: loaded if ever read.
-        owner = lookup.instance(
-            self.owner, db, self.owner_names, _copied(owner_values, owner_mutable)
-        )
+        owner = lookup.instance_of_fields(self.owner, db, owner_fields, owner_copies)
         self.owner_field.set_cached_value(key, owner)
         return key
 
@@ -177,20 +175,23 @@ class Layout:
             or len(value[2]) != len(self.owner_names)
         ):
             return None
-        return (value[1], value[2], _mutable(value[1]), _mutable(value[2]))
+        key_fields = dict(zip(self.key_names, value[1], strict=True))
+        owner_fields = dict(zip(self.owner_names, value[2], strict=True))
+        return (key_fields, owner_fields, _mutable(key_fields), _mutable(owner_fields))
 
 
-#: An entry's rows as kept: the key's values, the owner's, and in each the positions of the
-#: values that every instance gets a copy of (a JSON field's list, say), with how to copy each.
-_Copies = tuple[tuple[int, Callable[[Any], Any]], ...]
-_Rows = tuple[tuple[Any, ...], tuple[Any, ...], _Copies, _Copies]
+#: An entry's rows as kept: the key's fields (attname to value), the owner's, and in each the
+#: fields whose value every instance gets a copy of (a JSON field's list, say), with how to
+#: copy each.
+_Copies = tuple[tuple[str, Callable[[Any], Any]], ...]
+_Rows = tuple[dict[str, Any], dict[str, Any], _Copies, _Copies]
 
 
-def _mutable(values: tuple[Any, ...]) -> _Copies:
-    """The positions of ``values`` that each instance needs a copy of, and how to copy each."""
+def _mutable(fields: dict[str, Any]) -> _Copies:
+    """The fields each instance needs a copy of the value of, and how to copy each."""
     return tuple(
-        (position, _copier(value))
-        for position, value in enumerate(values)
+        (name, _copier(value))
+        for name, value in fields.items()
         if not isinstance(value, _IMMUTABLE)
     )
 
@@ -202,16 +203,6 @@ def _copier(value: Any) -> Callable[[Any], Any]:
     if type(value) is dict and all(isinstance(each, _IMMUTABLE) for each in value.values()):
         return dict
     return copy.deepcopy
-
-
-def _copied(values: tuple[Any, ...], mutable: _Copies) -> tuple[Any, ...] | list[Any]:
-    """``values`` with a copy of each mutable one: no request changes another's instance."""
-    if not mutable:
-        return values
-    copied = list(values)
-    for position, copier in mutable:
-        copied[position] = copier(copied[position])
-    return copied
 
 
 _layouts: dict[type[AbstractAPIKey], Layout] = {}

@@ -214,6 +214,45 @@ def test_instances_are_built_as_from_db_builds_them(used_key, user):
     assert fast.created_by == used_key.created_by
 
 
+def test_instances_of_kept_fields_are_built_as_from_db_builds_them(used_key, user):
+    # lookup.instance_of_fields(): the same instance, from a mapping of attnames to values.
+    for instance, left_out in ((used_key, set()), (user, {"password"})):
+        model = type(instance)
+        fields = {
+            f.attname: getattr(instance, f.attname)
+            for f in model._meta.concrete_fields
+            if f.attname not in left_out
+        }
+        fast = lookup.instance_of_fields(model, "default", fields)
+        slow = model.from_db("default", list(fields), list(fields.values()))
+        assert_built_alike(fast, slow)
+        assert fast.get_deferred_fields() == left_out
+
+
+def test_instances_of_kept_fields_get_their_copies_and_signals(used_key):
+    from django.db.models.signals import post_init
+
+    fields = {f.attname: getattr(used_key, f.attname) for f in APIKey._meta.concrete_fields}
+    copies = (("allowed_networks", list),)
+    seen = []
+
+    def on_post_init(sender, instance, **kwargs):
+        seen.append(instance.allowed_networks)
+
+    for connected in (False, True):
+        if connected:
+            post_init.connect(on_post_init, sender=APIKey)
+        try:
+            built = lookup.instance_of_fields(APIKey, "default", fields, copies)
+        finally:
+            post_init.disconnect(on_post_init, sender=APIKey)
+        assert built.allowed_networks == fields["allowed_networks"]
+        assert built.allowed_networks is not fields["allowed_networks"]
+        assert_built_alike(built, APIKey.from_db("default", list(fields), list(fields.values())))
+    assert len(seen) == 1  # from_db() (the receiver) only while one is connected
+    assert seen[0] is not fields["allowed_networks"]
+
+
 def test_a_subclass_with_fields_of_its_own_is_built_alike(user):
     key, _plaintext = TeamAPIKey.objects.issue(owner=user, name="team", team="ops")
     fast, slow = built_both_ways(
