@@ -108,20 +108,18 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
 
     @sensitive_variables("key")
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, AbstractAPIKey] | None:
-        key = self.read_once(request)
-        return None if key is None else self.authenticate_key(request, key)
-
-    @sensitive_variables("key")
-    def authenticate_key(
-        self, request: Request, key: str
-    ) -> tuple[AbstractBaseUser, AbstractAPIKey]:
-        """Check a well-formed key string; return ``(owner, key)`` or raise the generic 401.
+        """Return ``(owner, key)`` for the key the request sends, None if it sends none, or
+        raise the generic 401.
 
         A key whose form or checksum is wrong costs no query. Otherwise the key and its owner
         come from the lookup cache when it is on and holds them (no query), else from
         :meth:`lookup` (one query), and every check runs on them alike. An accepted key's
         ``last_used_at`` is stamped at most once per ``LAST_USED_UPDATE_INTERVAL``.
         """
+        # One method, not two: each @sensitive_variables wrapper costs a call on every request.
+        key = self.read_once(request)
+        if key is None:
+            return None
         conf = auth_settings()
         public_id = keys.public_id_of(key, conf.KEY_PREFIX)
         if public_id is None:

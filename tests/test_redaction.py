@@ -343,3 +343,40 @@ def test_admin_error_emails_have_no_key(settings, issue, mailoutbox):
     assert_no_key(html[0], plaintext)
     assert "teal" in html[0]
     assert "supplied" in html[0]
+
+
+def test_a_failure_inside_authentication_hides_the_key_in_every_frame(settings, rf, issue):
+    # Django's own filter (the project may not use ours) hides what @sensitive_variables names.
+    from rest_framework.request import Request
+
+    from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
+
+    class DatabaseDown(APIKeyAuthentication):
+        def lookup(self, public_id):
+            raise RuntimeError("the database is down")
+
+    settings.DEBUG = False  # Django's filter cleanses only then
+    _stored, plaintext = issue()
+    request = Request(
+        rf.get("/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}"),
+        authenticators=[DatabaseDown(), OAuth2Authentication()],
+    )
+    with pytest.raises(RuntimeError) as raised:
+        request.user  # noqa: B018 (DRF authenticates on first access)
+
+    frames, tb = (
+        {},
+        raised.tb.tb_next,
+    )  # from DRF's Request.user down, this test's own frame left out
+    while tb is not None:
+        frame = tb.tb_frame
+        frames[frame.f_code.co_name] = dict(
+            debug.SafeExceptionReporterFilter().get_traceback_frame_variables(
+                request._request, frame
+            )
+        )
+        tb = tb.tb_next
+    assert frames["authenticate"]["key"] == debug.SafeExceptionReporterFilter.cleansed_substitute
+    assert "public_id" in frames["lookup"]
+    for variables in frames.values():
+        assert plaintext not in repr(variables)
