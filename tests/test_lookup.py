@@ -352,6 +352,14 @@ def prepare_threshold(db):
     connection.connection.prepare_threshold = before
 
 
+@pytest.fixture(params=[False, True], ids=["client-binding", "prepared"])
+def binding(request):
+    """Runs a test twice: with Django's client-side binding, and with prepared lookups."""
+    if request.param:
+        request.getfixturevalue("prepare_threshold")
+    return request.param
+
+
 def prepared_statements():
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
@@ -411,12 +419,7 @@ def timestamptz_loaders():
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
     from psycopg.pq import Format
 
-    cursor, kept = lookup._cursor(connection)
-    lookups = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-    if kept is None:
-        cursor.close()
-    else:
-        kept.busy = False
+    lookups = drivers_cursor()[0].adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     djangos = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     return lookups, djangos, psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
@@ -440,12 +443,9 @@ def assert_dates_as_the_orm_reads_them(key):
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
 def test_dates_are_read_by_psycopgs_compiled_loader_when_it_gives_djangos_datetimes(
-    used_key, prepared, request
+    used_key, binding
 ):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
     from datetime import UTC
 
     assert connection.timezone is UTC  # USE_TZ, no TIME_ZONE of the database's
@@ -457,10 +457,7 @@ def test_dates_are_read_by_psycopgs_compiled_loader_when_it_gives_djangos_dateti
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
-def test_a_database_time_zone_keeps_djangos_loader(used_key, prepared, request):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
+def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     from zoneinfo import ZoneInfo
 
     settings_dict = connection.settings_dict
@@ -481,10 +478,7 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, prepared, request):
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
-def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, prepared, request):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
+def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, binding):
     # Django assumes the session is in UTC; where something else set it otherwise, the lookup
     # does not guess: it reads dates as Django's loader does, whatever that gives.
     with connection.cursor() as cursor:
@@ -499,12 +493,7 @@ def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, prepared,
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
-def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(
-    used_key, settings, prepared, request
-):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
+def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(used_key, settings, binding):
     settings.USE_TZ = False
     lookups, _djangos, psycopgs = timestamptz_loaders()
     assert lookups is not psycopgs
@@ -523,12 +512,9 @@ def drivers_cursor():
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
 def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
-    used_key, prepared, request, django_assert_num_queries
+    used_key, binding, django_assert_num_queries
 ):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
     seen = []
 
     def wrapper(execute, sql, params, many, context):
@@ -591,12 +577,7 @@ def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
 
 
 @postgresql_only
-@pytest.mark.parametrize("prepared", [False, True], ids=["client-binding", "prepared"])
-def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(
-    used_key, issue, user, prepared, request
-):
-    if prepared:
-        request.getfixturevalue("prepare_threshold")
+def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(used_key, issue, user, binding):
     other, _plaintext = issue(owner=user)
     inner = []
 
