@@ -39,9 +39,10 @@ class OursView(BareView):
 class LookupSQLView(BareView):
     """A yardstick, not a contender: the key lookup's SQL statement alone, run on the database
     driver's own cursor (no Django cursor, no model instances, no checks). What one round trip
-    to the database costs, which no implementation that reads the key from the database can
-    go below; on PostgreSQL the statement is bound on the server, so psycopg prepares it when
-    the connection allows (``--prepared``), and dates are read by psycopg's compiled loader."""
+    to the database costs, which no implementation that reads the key from the database can go
+    much below (it makes a new cursor per request; the lookup keeps one per connection). On
+    PostgreSQL the statement is bound on the server, so psycopg prepares it when the connection
+    allows (``--prepared``), and dates are read by psycopg's compiled loader."""
 
     def get(self, request: Request) -> Response:
         from django.db import connection

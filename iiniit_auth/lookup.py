@@ -401,10 +401,9 @@ def _postgresql_cursor(
 
     Kept: in that case, unless the connection is shared between threads, the driver's cursor
     is made once per psycopg connection and reused, since making one and setting its loader
-    costs more than the rest of the lookup's Python.
-    It is wrapped anew each time as Django wraps its own, so the lookup is still logged,
-    counted, instrumented (``execute_wrapper()``) and its errors translated. It keeps the
-    last lookup's result until the next one.
+    costs more than the rest of the lookup's Python. It is wrapped anew each time as Django
+    wraps its own, so the lookup is still logged, counted, instrumented (``execute_wrapper()``)
+    and its errors translated. It keeps the last lookup's result until the next one.
     """
     connection.close_if_health_check_failed()
     connection.ensure_connection()

@@ -461,6 +461,7 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     from zoneinfo import ZoneInfo
 
     settings_dict = connection.settings_dict
+    before = settings_dict["TIME_ZONE"]
     settings_dict["TIME_ZONE"] = "Europe/Paris"
     try:
         del connection.timezone, connection.timezone_name
@@ -470,7 +471,7 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
         found = assert_dates_as_the_orm_reads_them(used_key)
         assert found.created_at.tzinfo == ZoneInfo("Europe/Paris")
     finally:
-        settings_dict["TIME_ZONE"] = None
+        settings_dict["TIME_ZONE"] = before
         del connection.timezone, connection.timezone_name
         connection.ensure_timezone()
     lookups, _djangos, psycopgs = timestamptz_loaders()
