@@ -535,7 +535,7 @@ def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
 
 
 @postgresql_only
-def test_a_kept_cursor_is_not_kept_across_the_binding_setting(used_key, request):
+def test_a_change_of_binding_gets_a_new_cursor(used_key, request):
     client_side, _ = drivers_cursor()
     request.getfixturevalue("prepare_threshold")
     server_side, kept = drivers_cursor()
@@ -571,7 +571,7 @@ def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
         assert not kept
         assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
         assert drivers_cursor()[0] is not first
-        assert first.closed  # closed after its one lookup, as Django's own cursors are
+        assert first.closed  # a cursor that is not kept is closed after use
     finally:
         connection.dec_thread_sharing()
     assert drivers_cursor()[1] is True
