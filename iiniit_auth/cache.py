@@ -32,18 +32,15 @@ one interval, and only the process that wins runs the model's conditional UPDATE
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import math
 import pickle
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import datetime
 from functools import partial
 from typing import Any
-from uuid import UUID
 
 from django.apps import apps
 from django.conf import settings
@@ -67,20 +64,6 @@ TOMBSTONE = "written"
 OWNER_EXCLUDED = frozenset({"password"})
 #: How many entries' rows a process keeps (see :meth:`Layout.load`).
 DECODED_ENTRIES = 1024
-#: Values an entry's rows can share between the instances of several requests.
-_IMMUTABLE = (
-    type(None),
-    bool,
-    int,
-    float,
-    str,
-    bytes,
-    Decimal,
-    UUID,
-    date,  # and datetime
-    time,
-    timedelta,
-)
 
 
 def entry_key(model: type[AbstractAPIKey], public_id: str) -> str:
@@ -190,19 +173,10 @@ _Rows = tuple[dict[str, Any], dict[str, Any], _Copies, _Copies]
 def _mutable(fields: dict[str, Any]) -> _Copies:
     """The fields each instance needs a copy of the value of, and how to copy each."""
     return tuple(
-        (name, _copier(value))
+        (name, copy_of)
         for name, value in fields.items()
-        if not isinstance(value, _IMMUTABLE)
+        if (copy_of := lookup.copier(value)) is not None
     )
-
-
-def _copier(value: Any) -> Callable[[Any], Any]:
-    # A list or dict of plain values (a JSON field's usual content) needs a shallow copy only.
-    if type(value) is list and all(isinstance(each, _IMMUTABLE) for each in value):
-        return list
-    if type(value) is dict and all(isinstance(each, _IMMUTABLE) for each in value.values()):
-        return dict
-    return copy.deepcopy
 
 
 _layouts: dict[type[AbstractAPIKey], Layout] = {}

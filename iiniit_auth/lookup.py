@@ -19,12 +19,15 @@ statements, and dates are read by psycopg's compiled loader when it gives what D
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date, time, timedelta
+from decimal import Decimal
 from functools import cache
 from inspect import getattr_static
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
@@ -117,6 +120,83 @@ def instance_of_fields(
     for name, copier in copies:
         attributes[name] = copier(fields[name])
     return new
+
+
+#: Values that the instances of several requests can share: none is ever changed in place.
+IMMUTABLE = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    Decimal,
+    UUID,
+    date,  # and datetime
+    time,
+    timedelta,
+)
+
+
+def copier(value: Any) -> Callable[[Any], Any] | None:
+    """How each instance gets a copy of ``value`` of its own: None when it can share it, a
+    shallow copy for a list or dict of plain values (a JSON field's usual content), else a deep
+    copy."""
+    if isinstance(value, IMMUTABLE):
+        return None
+    if type(value) is list and all(isinstance(each, IMMUTABLE) for each in value):
+        return list
+    if type(value) is dict and all(isinstance(each, IMMUTABLE) for each in value.values()):
+        return dict
+    return copy.deepcopy
+
+
+#: How many JSON texts a field's converter remembers (see :class:`_KeptJSON`).
+KEPT_JSON = 1024
+
+
+class _KeptJSON:
+    """``JSONField.from_db_value`` of one field, remembering what each text it read decodes to.
+
+    A key's JSON columns (its networks, a token's resources) hold the same text request after
+    request, and decoding it costs more than the rest of converting the row. The same text
+    gives the same value; each instance gets a copy of its own where the value could be
+    changed in place, and a nested value is decoded anew every time (a deep copy would cost
+    more than the decoding). Only for fields that keep Django's ``from_db_value`` and decoder.
+    """
+
+    def __init__(self, field: models.JSONField[Any]) -> None:
+        self.field = field
+        self.decoded: dict[str, tuple[Any, Callable[[Any], Any] | None]] = {}
+
+    def __call__(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if type(value) is not str:
+            return self.field.from_db_value(value, expression, connection)
+        kept = self.decoded.get(value)
+        if kept is None:
+            decoded = self.field.from_db_value(value, expression, connection)
+            copy_of = copier(decoded)
+            if copy_of is copy.deepcopy:
+                return decoded
+            if len(self.decoded) >= KEPT_JSON:
+                self.decoded.clear()
+            kept = self.decoded[value] = (decoded, copy_of)
+        decoded, copy_of = kept
+        return decoded if copy_of is None else copy_of(decoded)
+
+
+def _converters(field: Any, column: Any, connection: BaseDatabaseWrapper) -> tuple[Converter, ...]:
+    """The ORM's converters of ``field``'s column (the backend's, then the field's), a plain
+    JSON field's remembering what it decoded (:class:`_KeptJSON`)."""
+    functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    if (
+        isinstance(field, models.JSONField)
+        and type(field).from_db_value is models.JSONField.from_db_value
+        and field.decoder is None
+        and functions == [field.from_db_value]
+    ):
+        return (_KeptJSON(field),)
+    return tuple(functions)
 
 
 @dataclass(frozen=True)
@@ -212,9 +292,9 @@ def _table(
     # settings (its time zone), the same for every thread's connection.
     for position, field in enumerate(fields):
         column = field.get_col(alias)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        functions = _converters(field, column, connection)
         if functions:
-            converters.append((position, tuple(functions), column))
+            converters.append((position, functions, column))
     attnames = tuple(field.attname for field in fields)
     pk_position = attnames.index(model._meta.pk.attname)
     return Table(model, attnames, tuple(converters), pk_position), columns

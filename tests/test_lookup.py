@@ -595,3 +595,78 @@ def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(used_key, iss
     assert found.pk == used_key.pk
     assert inner[0].pk == other.pk
     assert drivers_cursor()[1] is True  # kept again once both are done
+
+
+def json_converter(model, name, by, related):
+    """The converters the lookup of ``model`` by ``by`` applies to its field ``name``."""
+    compiled = lookup.statement(model, by, related, "default")
+    position = compiled.table.attnames.index(name)
+    [functions] = [each for at, each, _column in compiled.table.converters if at == position]
+    return functions
+
+
+def test_a_plain_json_field_remembers_what_each_text_decodes_to(issue, user):
+    (converter,) = json_converter(APIKey, "allowed_networks", "public_id", ("owner",))
+    assert isinstance(converter, lookup._KeptJSON)
+    key, _plaintext = issue(owner=user, allowed_networks=["10.0.0.0/8"])
+
+    first = lookup.find_key(APIKey, key.public_id)
+    first.allowed_networks.append("0.0.0.0/0")  # one request changes its own copy
+    second = lookup.find_key(APIKey, key.public_id)
+
+    assert second.allowed_networks == ["10.0.0.0/8"]
+    assert second.allowed_networks is not first.allowed_networks
+    assert converter.decoded['["10.0.0.0/8"]'] == (["10.0.0.0/8"], list)
+
+
+def test_a_kept_json_value_is_what_from_db_value_gives(db):
+    field = APIKey._meta.get_field("allowed_networks")
+    column = field.get_col("t")
+    kept = lookup._KeptJSON(field)
+    texts = ['["a", "b"]', "[]", '{"k": 1}', '"text"', "3", "null", "not json", '[{"n": [1]}]']
+    for text in texts:
+        for _ in range(2):  # decoded, then remembered
+            assert kept(text, column, connection) == field.from_db_value(text, column, connection)
+    nested = kept('[{"n": [1]}]', column, connection)
+    nested[0]["n"].append(2)
+    assert kept('[{"n": [1]}]', column, connection) == [{"n": [1]}]  # decoded anew each time
+    assert '[{"n": [1]}]' not in kept.decoded
+    assert kept(None, column, connection) is None
+
+
+def test_kept_json_texts_are_bounded(db, monkeypatch):
+    monkeypatch.setattr(lookup, "KEPT_JSON", 3)
+    field = APIKey._meta.get_field("allowed_networks")
+    kept = lookup._KeptJSON(field)
+    for number in range(10):
+        assert kept(f'["{number}"]', field.get_col("t"), connection) == [str(number)]
+        assert len(kept.decoded) <= 3
+
+
+@isolate_apps("tests.orgkeys")
+def test_json_fields_of_their_own_keep_their_own_converter():
+    import json
+
+    class Decoder(json.JSONDecoder):
+        pass
+
+    class Loud(models.JSONField):
+        def from_db_value(self, value, expression, connection):
+            return ["loud", *super().from_db_value(value, expression, connection)]
+
+    class Holder(models.Model):  # noqa: DJ008
+        plain = models.JSONField(default=list)
+        decoded = models.JSONField(default=list, decoder=Decoder)
+        loud = Loud(default=list)
+
+        class Meta:
+            app_label = "orgkeys"
+
+    def converters(name):
+        field = Holder._meta.get_field(name)
+        return field, lookup._converters(field, field.get_col("t"), connection)
+
+    assert isinstance(converters("plain")[1][0], lookup._KeptJSON)
+    for name in ("decoded", "loud"):
+        field, functions = converters(name)
+        assert functions == (field.from_db_value,)
