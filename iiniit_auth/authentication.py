@@ -59,6 +59,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
     """
 
     model: type[AbstractAPIKey] = APIKey
+    reads_authorization_only = True
 
     def scheme(self) -> str:
         return auth_settings().HEADER_SCHEME
@@ -224,6 +225,8 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
     string (``?access_token=``) are refused (RFC 9700 section 2.5). When django-oauth-toolkit is
     set up as a resource server that introspects remotely, its own validation runs instead.
     """
+
+    reads_authorization_only = True
 
     def scheme(self) -> str:
         return "Bearer"

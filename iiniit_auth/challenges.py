@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -183,6 +183,18 @@ class ChallengeMixin:
     names every scheme the view accepts (DRF asks only the first class listed), and malformed
     input refused the same way whichever class DRF asks first."""
 
+    #: True where :meth:`read_credential` reads nothing but the query string and an
+    #: ``Authorization`` header of :meth:`scheme`: then, on a request without a query string
+    #: whose header another of our classes has already read a credential from, it would read
+    #: nothing, and :meth:`read_once` does not ask it. Set in the class that defines
+    #: ``read_credential``; a subclass that overrides ``read_credential`` is always asked.
+    reads_authorization_only: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read_credential" in vars(cls) and "reads_authorization_only" not in vars(cls):
+            cls.reads_authorization_only = False
+
     def scheme(self) -> str:
         raise NotImplementedError
 
@@ -208,9 +220,20 @@ class ChallengeMixin:
         if reads is None:
             reads = _Reads()
             setattr(request, _READ, reads)
+            # Once a class that reads only the header has read a credential on a request
+            # without a query string, the header is well formed, of that class's scheme, and
+            # the other such classes would read None from it.
+            no_query = not request._request.GET
+            header_read = False
             for authenticator in getattr(request, "authenticators", None) or ():
-                if isinstance(authenticator, ChallengeMixin):
-                    reads[authenticator] = authenticator.read_credential(request)
+                if not isinstance(authenticator, ChallengeMixin):
+                    continue
+                only_header = no_query and authenticator.reads_authorization_only
+                if header_read and only_header:
+                    reads[authenticator] = None
+                    continue
+                value = reads[authenticator] = authenticator.read_credential(request)
+                header_read = header_read or (only_header and value is not None)
         if self in reads:
             return reads[self]  # type: ignore[no-any-return]
         value = reads[self] = self.read_credential(request)  # not one of the request's classes

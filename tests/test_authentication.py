@@ -12,10 +12,13 @@ from django.contrib.auth import get_user_model
 from django.urls import include, path
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from iiniit_auth import keys
+from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
+from iiniit_auth.challenges import InvalidRequest
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import ClientPrincipal
 from iiniit_auth.models import APIKey, CredentialEvent
@@ -583,3 +586,75 @@ def test_expired_client_credentials_token_is_401(client_credentials, api):
     )
 
     assert bearer(api, value).status_code == 401
+
+
+# -- reading each class's input once ---------------------------------------------------------
+
+
+class HeaderOfItsOwn(APIKeyAuthentication):
+    """Reads a key from X-Api-Key: a read_credential() of its own, always asked."""
+
+    def read_credential(self, request):
+        return request._request.META.get("HTTP_X_API_KEY")
+
+
+@pytest.fixture
+def bearer_reads(monkeypatch):
+    """Counts the reads of the bearer class (its read_credential() replaced by a counter)."""
+    calls = []
+    read = OAuth2Authentication.read_credential
+
+    def counted(self, request):
+        calls.append(request)
+        return read(self, request)
+
+    monkeypatch.setattr(OAuth2Authentication, "read_credential", counted)
+    return calls
+
+
+def read_all(rf, classes, path="/", **headers):
+    """What each of ``classes`` reads from one request, through read_once()."""
+    authenticators = [each() for each in classes]
+    request = Request(rf.get(path, **headers), authenticators=authenticators)
+    return [each.read_once(request) for each in authenticators]
+
+
+def test_a_header_read_by_one_class_is_not_read_again_by_another(rf, bearer_reads, issue):
+    _stored, plaintext = issue()
+    classes = [APIKeyAuthentication, OAuth2Authentication]
+
+    reads = read_all(rf, classes, HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
+    assert reads == [plaintext, None]
+    assert bearer_reads == []  # the header is an API key's: the bearer class would read None
+    # With a query string the bearer class reads it (?access_token= is its to refuse).
+    reads = read_all(rf, classes, "/?page=2", HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
+    assert reads == [plaintext, None]
+    assert len(bearer_reads) == 1
+    # Without an API key, it reads the header.
+    reads = read_all(rf, classes, HTTP_AUTHORIZATION="Bearer abc")
+    assert reads == [None, "abc"]
+    assert len(bearer_reads) == 2
+
+
+def test_a_class_reading_input_of_its_own_is_always_asked(rf, bearer_reads, issue):
+    _stored, plaintext = issue()
+    assert APIKeyAuthentication.reads_authorization_only
+    assert not HeaderOfItsOwn.reads_authorization_only  # overrides read_credential()
+
+    reads = read_all(
+        rf,
+        [APIKeyAuthentication, HeaderOfItsOwn],
+        HTTP_AUTHORIZATION=f"ApiKey {plaintext}",
+        HTTP_X_API_KEY="from-its-own-header",
+    )
+    assert reads == [plaintext, "from-its-own-header"]
+    # A credential from a header of its own says nothing of Authorization: the bearer class
+    # still reads it, and refuses it malformed.
+    with pytest.raises(InvalidRequest):
+        read_all(
+            rf,
+            [HeaderOfItsOwn, OAuth2Authentication],
+            HTTP_AUTHORIZATION="Bearer a b",
+            HTTP_X_API_KEY="from-its-own-header",
+        )
+    assert len(bearer_reads) == 1
