@@ -76,11 +76,17 @@ def instance(model: type[M], db: str, attnames: Sequence[str], values: Sequence[
     """
     if not _builds_directly(model):
         return model.from_db(db, attnames, values)
+    new = _read_from(model, db)
+    new.__dict__.update(zip(attnames, values, strict=True))
+    return new
+
+
+def _read_from(model: type[M], db: str) -> M:
+    """A new ``model`` instance with no field set, in the state of one read from ``db``."""
     new = model.__new__(model)
     state = new._state = ModelState()
     state.adding = False
     state.db = db
-    new.__dict__.update(zip(attnames, values, strict=True))
     return new
 
 
@@ -111,10 +117,7 @@ def instance_of_fields(
         for name, copier in copies:
             copied[name] = copier(copied[name])
         return model.from_db(db, list(copied), list(copied.values()))
-    new = model.__new__(model)
-    state = new._state = ModelState()
-    state.adding = False
-    state.db = db
+    new = _read_from(model, db)
     attributes = new.__dict__
     attributes.update(fields)
     for name, copier in copies:
