@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.test.utils import isolate_apps
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
@@ -504,7 +504,9 @@ def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(used_key, settings
 
 def drivers_cursor():
     """The driver's cursor the next lookup runs on, and whether it is kept."""
-    cursor, kept = lookup._cursor(connection)
+    # This thread's DatabaseWrapper itself, as lookup.fetch() passes it: django.db.connection
+    # is a proxy, whose attributes are its own.
+    cursor, kept = lookup._cursor(connections[DEFAULT_DB_ALIAS])
     if kept is None:
         cursor.close()
     else:
@@ -519,7 +521,7 @@ def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
     seen = []
 
     def wrapper(execute, sql, params, many, context):
-        seen.append(sql)
+        seen.append((sql, context["cursor"].cursor))
         return execute(sql, params, many, context)
 
     first, kept = drivers_cursor()
@@ -529,7 +531,7 @@ def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
             with django_assert_num_queries(1):  # still counted (and logged) by Django
                 assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
     assert len(seen) == 4
-    assert all(is_the_lookup(sql) for sql in seen)
+    assert all(is_the_lookup(sql) and driver is first for sql, driver in seen)
     assert drivers_cursor() == (first, True)
     assert not first.closed
 
@@ -595,6 +597,77 @@ def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(used_key, iss
     assert found.pk == used_key.pk
     assert inner[0].pk == other.pk
     assert drivers_cursor()[1] is True  # kept again once both are done
+
+
+@pytest.fixture
+def pooled(transactional_db):
+    """Return a function making this thread's connection one of Django's pooled connections
+    (``OPTIONS["pool"]``, psycopg_pool) with ``prepare_threshold`` as docs/performance.md
+    recommends: the DatabaseWrapper of one thread after another, all sharing one pool."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    settings_dict = {
+        **connection.settings_dict,
+        "CONN_MAX_AGE": 0,  # Django's pool wants it so: a request gives its connection back
+        "OPTIONS": {
+            **connection.settings_dict["OPTIONS"],
+            "prepare_threshold": 2,
+            "pool": {"min_size": 1, "max_size": 1, "timeout": 10},
+        },
+    }
+    own = connections[DEFAULT_DB_ALIAS]
+    made = []
+
+    def use_a_pooled_connection(wrapper=None):
+        if wrapper is None:
+            wrapper = DatabaseWrapper(settings_dict, DEFAULT_DB_ALIAS)
+            made.append(wrapper)
+        connections[DEFAULT_DB_ALIAS] = wrapper
+        return wrapper
+
+    yield use_a_pooled_connection
+    connections[DEFAULT_DB_ALIAS] = own
+    for wrapper in made:
+        wrapper.close()
+    if made:
+        made[0].close_pool()
+
+
+@postgresql_only
+def test_pooled_connections_each_keep_their_cursor_for_their_own_connection(
+    used_key, pooled, django_assert_num_queries
+):
+    # One pooled connection, handed to one thread's DatabaseWrapper after another's: each keeps
+    # the cursor it made on it, and always reads the row as it is now.
+    first = pooled()
+    assert first.pool is not None
+    assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
+    held = first.connection
+    first_cursor, kept = drivers_cursor()
+    assert kept
+    assert first_cursor.connection is held
+    first.close()  # the end of a request: the connection goes back to the pool
+
+    second = pooled()
+    for name in ("renamed once", "renamed twice"):
+        APIKey.objects.filter(pk=used_key.pk).update(name=name)
+        for _ in range(3):  # past prepare_threshold: prepared on the pooled connection
+            with django_assert_num_queries(1):
+                assert lookup.find_key(APIKey, used_key.public_id).name == name
+    assert second.connection is held  # the same connection, through the pool
+    second_cursor, kept = drivers_cursor()
+    assert kept
+    assert second_cursor is not first_cursor
+    assert [each for each in prepared_statements() if is_the_lookup(each)]
+    second.close()
+
+    pooled(first)
+    APIKey.objects.filter(pk=used_key.pk).update(name="renamed again")
+    found = assert_dates_as_the_orm_reads_them(used_key)
+    assert found.name == "renamed again"
+    assert first.connection is held
+    assert drivers_cursor() == (first_cursor, True)  # its own cursor, on the same connection
+    first.close()
 
 
 def json_converter(model, name, by, related):
