@@ -3,13 +3,15 @@ context, their links, their object lookup, and the answer to a form sent twice."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django_stubs_ext import StrOrPromise
+
+if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
+    from django_stubs_ext import StrOrPromise
 
 
 def client_ip(request: HttpRequest) -> str | None:
