@@ -42,6 +42,7 @@ bench: $(VENV)/.bench-installed
 wheel-check: venv
 	$(BIN)/python -m build --wheel --outdir dist/ .
 	$(BIN)/python tools/check_wheel.py dist/
+	$(BIN)/python tools/check_installed.py dist/
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info demo.sqlite3
