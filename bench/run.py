@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -416,6 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.prepared:
         if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
             print("--prepared needs DATABASE_URL to name a PostgreSQL server.", file=sys.stderr)
+            return 2
+        if find_spec("psycopg") is None:
+            print(
+                "--prepared needs psycopg 3: psycopg 2 has no prepare_threshold.", file=sys.stderr
+            )
             return 2
         os.environ["BENCH_PREPARED"] = args.prepared
     setup_django()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,20 @@ def test_prepared_needs_postgresql():
     assert "--prepared needs DATABASE_URL to name a PostgreSQL server." in done.stderr
 
 
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+PSYCOPG3 = find_spec("psycopg") is not None  # Django takes psycopg 3 where it is installed
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL or PSYCOPG3, reason="the psycopg 2 leg's")
+def test_prepared_needs_psycopg3():
+    done = run_bench("--smoke", "--prepared", database_url=os.environ["DATABASE_URL"])
+
+    assert done.returncode == 2
+    assert "--prepared needs psycopg 3: psycopg 2 has no prepare_threshold." in done.stderr
+
+
 @pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="prepared statements are PostgreSQL's",
+    not ON_POSTGRESQL or not PSYCOPG3, reason="prepared statements are psycopg 3's, on PostgreSQL"
 )
 @pytest.mark.parametrize(
     ("mode", "options"),

@@ -333,8 +333,22 @@ def test_a_model_whose_init_does_more_is_built_by_its_init():
     assert (plain.pk, plain.name, plain.other_id, plain._state.adding) == (1, "a", None, False)
 
 
+def psycopg3():
+    """Whether the database is PostgreSQL through psycopg 3 (Django also runs on psycopg 2)."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3
+
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+#: Prepared lookups, the compiled date loader, the kept cursor and Django's pool are psycopg 3's;
+#: with psycopg 2 a lookup runs on Django's own cursor.
+psycopg3_only = pytest.mark.skipif(
+    not psycopg3(), reason="psycopg 3's prepared statements, loaders and cursors"
 )
 
 
@@ -354,8 +368,11 @@ def prepare_threshold(db):
 
 @pytest.fixture(params=[False, True], ids=["client-binding", "prepared"])
 def binding(request):
-    """Runs a test twice: with Django's client-side binding, and with prepared lookups."""
+    """Runs a test twice: with Django's client-side binding, and with prepared lookups (psycopg
+    3 only)."""
     if request.param:
+        if not psycopg3():
+            pytest.skip("prepared lookups need psycopg 3")
         request.getfixturevalue("prepare_threshold")
     return request.param
 
@@ -370,7 +387,7 @@ def is_the_lookup(statement):
     return 'FROM "iiniit_auth_apikey" t INNER JOIN' in statement
 
 
-@postgresql_only
+@psycopg3_only
 def test_the_lookup_is_prepared_when_the_project_allows_it(
     used_key, prepare_threshold, django_assert_num_queries
 ):
@@ -398,7 +415,7 @@ def test_without_the_option_nothing_is_prepared(used_key):
     assert not [each for each in prepared_statements() if is_the_lookup(each)]
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_failing_prepared_lookup_is_a_django_database_error(used_key, prepare_threshold):
     from django.db import DatabaseError, transaction
 
@@ -414,7 +431,8 @@ def test_a_failing_prepared_lookup_is_a_django_database_error(used_key, prepare_
 
 def timestamptz_loaders():
     """The loader of ``timestamptz`` text on a lookup's cursor, on Django's connection, and
-    psycopg's default one (compiled where psycopg's C extension is installed)."""
+    psycopg's default one (compiled where psycopg's C extension is installed). psycopg 3 only:
+    psycopg 2 has no loaders, and the lookup reads dates through Django's cursor there."""
     import psycopg
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
     from psycopg.pq import Format
@@ -442,7 +460,7 @@ def assert_dates_as_the_orm_reads_them(key):
     return found
 
 
-@postgresql_only
+@psycopg3_only
 def test_dates_are_read_by_psycopgs_compiled_loader_when_it_gives_djangos_datetimes(
     used_key, binding
 ):
@@ -466,16 +484,18 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     try:
         del connection.timezone, connection.timezone_name
         connection.ensure_timezone()
-        lookups, _djangos, psycopgs = timestamptz_loaders()
-        assert lookups is not psycopgs
+        if psycopg3():
+            lookups, _djangos, psycopgs = timestamptz_loaders()
+            assert lookups is not psycopgs
         found = assert_dates_as_the_orm_reads_them(used_key)
         assert found.created_at.tzinfo == ZoneInfo("Europe/Paris")
     finally:
         settings_dict["TIME_ZONE"] = before
         del connection.timezone, connection.timezone_name
         connection.ensure_timezone()
-    lookups, _djangos, psycopgs = timestamptz_loaders()
-    assert lookups is psycopgs
+    if psycopg3():
+        lookups, _djangos, psycopgs = timestamptz_loaders()
+        assert lookups is psycopgs
 
 
 @postgresql_only
@@ -485,8 +505,9 @@ def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, binding):
     with connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'Asia/Tokyo'")
     try:
-        lookups, _djangos, psycopgs = timestamptz_loaders()
-        assert lookups is not psycopgs
+        if psycopg3():
+            lookups, _djangos, psycopgs = timestamptz_loaders()
+            assert lookups is not psycopgs
         assert_dates_as_the_orm_reads_them(used_key)
     finally:
         with connection.cursor() as cursor:
@@ -496,8 +517,9 @@ def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, binding):
 @postgresql_only
 def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(used_key, settings, binding):
     settings.USE_TZ = False
-    lookups, _djangos, psycopgs = timestamptz_loaders()
-    assert lookups is not psycopgs
+    if psycopg3():
+        lookups, _djangos, psycopgs = timestamptz_loaders()
+        assert lookups is not psycopgs
     found = assert_dates_as_the_orm_reads_them(used_key)
     assert timezone.is_naive(found.created_at)
 
@@ -514,7 +536,7 @@ def drivers_cursor():
     return cursor.cursor, kept is not None
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
     used_key, binding, django_assert_num_queries
 ):
@@ -536,7 +558,7 @@ def test_a_connections_lookups_run_on_one_kept_cursor_each_logged_and_wrapped(
     assert not first.closed
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_change_of_binding_gets_a_new_cursor(used_key, request):
     client_side, _ = drivers_cursor()
     request.getfixturevalue("prepare_threshold")
@@ -546,7 +568,7 @@ def test_a_change_of_binding_gets_a_new_cursor(used_key, request):
     assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_new_connection_gets_a_new_cursor(transactional_db, used_key):
     before, _ = drivers_cursor()
     connection.close()
@@ -558,14 +580,14 @@ def test_a_new_connection_gets_a_new_cursor(transactional_db, used_key):
     assert after.connection is connection.connection
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_cursor_is_kept_only_where_dates_are_read_by_the_compiled_loader(used_key, settings):
     settings.USE_TZ = False
     assert drivers_cursor()[1] is False
     assert timezone.is_naive(lookup.find_key(APIKey, used_key.public_id).created_at)
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
     connection.inc_thread_sharing()
     try:
@@ -579,7 +601,7 @@ def test_a_connection_shared_between_threads_keeps_no_cursor(used_key):
     assert drivers_cursor()[1] is True
 
 
-@postgresql_only
+@psycopg3_only
 def test_a_lookup_inside_a_lookup_does_not_take_the_outer_ones_row(used_key, issue, user, binding):
     other, _plaintext = issue(owner=user)
     inner = []
@@ -633,7 +655,7 @@ def pooled(transactional_db):
         made[0].close_pool()
 
 
-@postgresql_only
+@psycopg3_only
 def test_pooled_connections_each_keep_their_cursor_for_their_own_connection(
     used_key, pooled, django_assert_num_queries
 ):
