@@ -230,3 +230,39 @@ def test_keys_are_counted_per_key(issue, api, django_assert_num_queries):
     with django_assert_num_queries(2):
         api.get("/api/ping/", HTTP_AUTHORIZATION=f"ApiKey {plaintext_2}")
     assert APIKey.objects.filter(last_used_at__isnull=False).count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need a database server"
+)
+def test_concurrent_uses_write_last_used_at_once(transactional_db, issue):
+    import threading
+
+    from django.db import connections
+
+    key, _plaintext = issue()
+    writers = 8
+    # What each of several processes holds: the key as read before any of them stamped it.
+    copies = [APIKey.objects.get(pk=key.pk) for _ in range(writers)]
+    assert all(copy.last_used_at is None for copy in copies)
+    start = threading.Barrier(writers)
+    now = timezone.now()
+    written = []
+
+    def use(copy, offset):
+        try:
+            start.wait()
+            written.append(copy.record_use(now + timedelta(microseconds=offset)))
+        finally:
+            connections.close_all()  # each thread's own connection
+
+    threads = [threading.Thread(target=use, args=(copy, n)) for n, copy in enumerate(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(written) == writers
+    assert written.count(True) == 1  # one UPDATE matched; the others found the row stamped
+    key.refresh_from_db()
+    assert now <= key.last_used_at < now + timedelta(microseconds=writers)
