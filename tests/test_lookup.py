@@ -342,9 +342,7 @@ def psycopg3():
     return is_psycopg3
 
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's")
 #: Prepared lookups, the compiled date loader, the kept cursor and Django's pool are psycopg 3's;
 #: with psycopg 2 a lookup runs on Django's own cursor.
 psycopg3_only = pytest.mark.skipif(
@@ -442,6 +440,14 @@ def timestamptz_loaders():
     return lookups, djangos, psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
 
+def assert_read_by_the_compiled_loader(compiled):
+    """Whether the lookup reads dates with psycopg's compiled loader (``compiled``) or with
+    Django's. Only psycopg 3 has loaders; with psycopg 2 there is nothing to tell apart."""
+    if psycopg3():
+        lookups, _djangos, psycopgs = timestamptz_loaders()
+        assert (lookups is psycopgs) is compiled
+
+
 def assert_dates_as_the_orm_reads_them(key):
     expected = APIKey.objects.select_related("owner").get(pk=key.pk)
     found = lookup.find_key(APIKey, key.public_id)
@@ -484,18 +490,14 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     try:
         del connection.timezone, connection.timezone_name
         connection.ensure_timezone()
-        if psycopg3():
-            lookups, _djangos, psycopgs = timestamptz_loaders()
-            assert lookups is not psycopgs
+        assert_read_by_the_compiled_loader(False)
         found = assert_dates_as_the_orm_reads_them(used_key)
         assert found.created_at.tzinfo == ZoneInfo("Europe/Paris")
     finally:
         settings_dict["TIME_ZONE"] = before
         del connection.timezone, connection.timezone_name
         connection.ensure_timezone()
-    if psycopg3():
-        lookups, _djangos, psycopgs = timestamptz_loaders()
-        assert lookups is psycopgs
+    assert_read_by_the_compiled_loader(True)
 
 
 @postgresql_only
@@ -505,9 +507,7 @@ def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, binding):
     with connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'Asia/Tokyo'")
     try:
-        if psycopg3():
-            lookups, _djangos, psycopgs = timestamptz_loaders()
-            assert lookups is not psycopgs
+        assert_read_by_the_compiled_loader(False)
         assert_dates_as_the_orm_reads_them(used_key)
     finally:
         with connection.cursor() as cursor:
@@ -517,9 +517,7 @@ def test_a_session_in_another_time_zone_keeps_djangos_loader(used_key, binding):
 @postgresql_only
 def test_without_use_tz_dates_are_naive_as_the_orm_reads_them(used_key, settings, binding):
     settings.USE_TZ = False
-    if psycopg3():
-        lookups, _djangos, psycopgs = timestamptz_loaders()
-        assert lookups is not psycopgs
+    assert_read_by_the_compiled_loader(False)
     found = assert_dates_as_the_orm_reads_them(used_key)
     assert timezone.is_naive(found.created_at)
 
