@@ -651,3 +651,17 @@ def test_the_key_model_declares_rotate_and_revoke_permissions(db):
         )
     )
     assert {"rotate_apikey", "revoke_apikey", "view_apikey"} <= stored
+
+
+def test_the_migrations_hold_every_model_change(db):
+    # A model change shipped without its migration makes every project's makemigrations write
+    # one into the installed package (tests/orgkeys, the suite's own example app, too).
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    written = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=written)
+    except SystemExit:
+        pytest.fail(f"models changed without a migration:\n{written.getvalue()}")

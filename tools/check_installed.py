@@ -7,8 +7,9 @@ imports one of those at run time passes there and fails for every project that i
 package. Here the newest wheel in DIST_DIR goes into a new virtualenv of its own, outside the
 repository; a project made there by ``django-admin startproject`` is set up as the README's
 quick start says (its settings, views and URLconf blocks, read by tests/test_quickstart.py's
-own reader), and then passes Django's system checks, migrates, imports every module of the
-package and shows the management command's help.
+own reader), and then passes Django's system checks, finds no model change without its
+migration, migrates, imports every module of the package and shows the management command's
+help.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def main() -> int:
             (project / name).write_text(body, encoding="utf-8")
         for argv in (
             ("check", "--fail-level", "WARNING"),
+            # Under the project's own settings, the package's migrations hold its models: no
+            # makemigrations of the project's writes into site-packages.
+            ("makemigrations", "--check", "--dry-run"),
             ("migrate", "--verbosity", "0"),
             ("shell", "--command", IMPORT_ALL),
             ("apikey", "--help"),
