@@ -11,10 +11,12 @@ The README marks each block of its quick start with an HTML comment saying what 
   status code it gets.
 
 The test makes a project with ``django-admin startproject``, does what the blocks say, changing
-only the placeholders (USERNAME, NAME), the interpreter (this one) and the server's port, then
-calls the running server with the curl lines over real HTTP. The project imports iiniit_auth as
-any project would, from the installed distribution: its processes get neither this
-repository's directory on their path nor the suite's settings.
+only the placeholders (USERNAME, NAME), the interpreter and the server's port, then calls the
+running server with the curl lines over real HTTP. The project imports iiniit_auth as any
+project would, from the installed distribution: its processes get neither this repository's
+directory on their path nor the suite's settings. Its interpreter is this one, or the one
+``QUICKSTART_PYTHON`` names: ``make wheel-check`` (tools/check_installed.py) runs this test
+with the Python of a virtualenv that holds the built wheel and its dependencies alone.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ PLACEHOLDERS = {"USERNAME": "alice", "NAME": "quickstart"}
 #: Where the README's curl lines expect the server; the tests serve on a free port instead.
 README_ORIGIN = "http://127.0.0.1:8000"
 KEY_SHAPE = re.compile(r"iik_[0-9A-Za-z]{44}")
+#: The project's interpreter (see the module's docstring).
+PYTHON = os.environ.get("QUICKSTART_PYTHON") or sys.executable
 TIMEOUT = 60
 
 
@@ -65,7 +69,7 @@ def manage_py(line: str) -> list[str]:
     """The argv for a README line ``python manage.py …``: this interpreter, placeholders filled."""
     words = shlex.split(line)
     assert words[:2] == ["python", "manage.py"], f"not a manage.py command line: {line!r}"
-    return [sys.executable, "manage.py", *(PLACEHOLDERS.get(word, word) for word in words[2:])]
+    return [PYTHON, "manage.py", *(PLACEHOLDERS.get(word, word) for word in words[2:])]
 
 
 @dataclass
@@ -168,7 +172,7 @@ class Project:
         """
         self.run(
             [
-                *(sys.executable, "manage.py", "createsuperuser", "--noinput"),
+                *(PYTHON, "manage.py", "createsuperuser", "--noinput"),
                 *("--username", PLACEHOLDERS["USERNAME"], "--email", "alice@example.com"),
             ]
         )
@@ -181,10 +185,10 @@ def project(tmp_path):
         name: value
         for name, value in os.environ.items()
         # pytest-django exports the suite's settings module; the project has its own.
-        if name not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH"}
+        if name not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH", "QUICKSTART_PYTHON"}
     }
     made = Project(tmp_path, {**env, "PYTHONUNBUFFERED": "1"})
-    made.run([str(Path(sys.executable).parent / "django-admin"), "startproject", "mysite", "."])
+    made.run([str(Path(PYTHON).parent / "django-admin"), "startproject", "mysite", "."])
 
     for kind in ("append", "write"):
         for name, body in blocks(kind):
@@ -253,7 +257,7 @@ def python_block_key(project: Project) -> str:
     (code,) = [body for _, body in blocks("python")]
     for placeholder, value in PLACEHOLDERS.items():
         code = code.replace(f'"{placeholder}"', f'"{value}"')
-    printed = project.run([sys.executable, "manage.py", "shell", "-c", code])
+    printed = project.run([PYTHON, "manage.py", "shell", "-c", code])
     (key,) = KEY_SHAPE.findall(printed)
     return key
 
@@ -282,7 +286,7 @@ def test_the_quick_start_works_word_for_word(project, server):
     # One scenario, so the suite builds one project however its tests are distributed.
     port, log = server
 
-    checked = project.run([sys.executable, "manage.py", "check"])
+    checked = project.run([PYTHON, "manage.py", "check"])
     assert "System check identified no issues" in checked, checked
 
     calls = curl_calls(project.variables, port)

@@ -9,11 +9,13 @@ repository; a project made there by ``django-admin startproject`` is set up as t
 quick start says (its settings, views and URLconf blocks, read by tests/test_quickstart.py's
 own reader), and then passes Django's system checks, finds no model change without its
 migration, migrates, imports every module of the package and shows the management command's
-help.
+help. Last, tests/test_quickstart.py runs the quick start's whole scenario (the server, the
+curl lines, the key issued in Python) with that virtualenv's Python.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,19 @@ def main() -> int:
                 return 1
             if argv[0] == "shell":
                 print(output, end="")
+        # And the quick start's whole scenario (serve, curl, OAuth) on that interpreter.
+        quickstart = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_quickstart.py"],
+            cwd=ROOT,
+            env={**os.environ, "QUICKSTART_PYTHON": python},
+            capture_output=True,
+            text=True,
+        )
+        print(quickstart.stdout.strip().splitlines()[-1])
+        if quickstart.returncode:
+            print(quickstart.stdout + quickstart.stderr, end="")
+            print(f"{wheel.name}: the README's quick start fails with only its dependencies")
+            return 1
     print(f"{wheel.name}: works with only its declared dependencies, set up as the README says")
     return 0
 
