@@ -52,7 +52,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from iiniit_auth import lookup, signals
+from iiniit_auth import instances, lookup, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import AbstractAPIKey
 
@@ -139,9 +139,9 @@ class Layout:
                 self._decoded.clear()
             self._decoded[entry] = rows
         key_fields, owner_fields, key_copies, owner_copies = rows
-        key = lookup.instance_of_fields(self.model, db, key_fields, key_copies)
+        key = instances.instance_of_fields(self.model, db, key_fields, key_copies)
         # The left-out fields (the password hash) are deferred: loaded if ever read.
-        owner = lookup.instance_of_fields(self.owner, db, owner_fields, owner_copies)
+        owner = instances.instance_of_fields(self.owner, db, owner_fields, owner_copies)
         self.owner_field.set_cached_value(key, owner)
         return key
 
@@ -175,7 +175,7 @@ def _mutable(fields: dict[str, Any]) -> _Copies:
     return tuple(
         (name, copy_of)
         for name, value in fields.items()
-        if (copy_of := lookup.copier(value)) is not None
+        if (copy_of := instances.copier(value)) is not None
     )
 
 

@@ -6,15 +6,12 @@ lookup column, related objects and database, the ``SELECT ... JOIN`` is written 
 models' ``_meta`` (columns of ``concrete_fields``, names quoted by the connection), together
 with the converters the ORM would apply to each column. A lookup then runs that statement
 through Django's cursor (so it is logged, counted, instrumented and its errors wrapped like any
-query) and builds the instances as ``Model.from_db()`` does (:func:`instance`), the related ones
-cached on the credential as ``select_related()`` caches them. ``request.user`` and
-``request.auth`` are real model instances, for custom user models and key models with extra
-fields alike.
+query; on PostgreSQL a cheaper one, see :mod:`iiniit_auth.cursors`) and builds the instances as
+``Model.from_db()`` does (:func:`iiniit_auth.instances.instance`), the related ones cached on
+the credential as ``select_related()`` caches them. ``request.user`` and ``request.auth`` are
+real model instances, for custom user models and key models with extra fields alike.
 
 Models whose row is spread over several tables (multi-table inheritance) use the ORM instead.
-On PostgreSQL the statement is prepared on the server when the project allows prepared
-statements, and dates are read by psycopg's compiled loader when it gives what Django's gives
-(:func:`_postgresql_cursor`).
 """
 
 from __future__ import annotations
@@ -22,136 +19,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, time, timedelta
-from decimal import Decimal
-from functools import cache
-from inspect import getattr_static
 from typing import Any, TypeVar
-from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorDebugWrapper
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.signals import post_init, pre_init
 
+from iiniit_auth.cursors import lookup_cursor
+from iiniit_auth.instances import copier, instance
 from iiniit_auth.models import AbstractAPIKey
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
-
-
-@cache
-def _init_only_sets_fields(model: type[models.Model]) -> bool:
-    """Whether ``model(*row)`` does nothing but set each field's attribute on a new instance.
-
-    True when the model has neither an ``__init__`` nor a ``from_db`` of its own, and no field's
-    attribute is behind a descriptor that could do more on assignment than store the value (a
-    foreign key's ``ForeignKeyDeferredAttribute`` clears a cached related object, and a new
-    instance has none). The ``pre_init`` and ``post_init`` receivers are checked on every build:
-    they can be connected at any time.
-    """
-    for name in ("__init__", "from_db"):
-        if getattr_static(model, name) is not getattr_static(models.Model, name):
-            return False
-    for field in model._meta.concrete_fields:
-        descriptor = getattr_static(model, field.attname, None)
-        if hasattr(type(descriptor), "__set__") and not isinstance(
-            descriptor, ForeignKeyDeferredAttribute
-        ):
-            return False
-    return True
-
-
-def instance(model: type[M], db: str, attnames: Sequence[str], values: Sequence[Any]) -> M:
-    """Return ``model.from_db(db, attnames, values)``: the instance of a row read from ``db``.
-
-    ``attnames`` are concrete fields in ``concrete_fields`` order; the others are deferred.
-    When nothing could tell the difference (see :func:`_init_only_sets_fields`, and no
-    ``pre_init`` or ``post_init`` receiver for the model), the instance is built as
-    ``Model.__init__`` would build it, without the call: every request builds the key and its
-    owner, and ``__init__`` is most of what building one costs.
-    """
-    if not _builds_directly(model):
-        return model.from_db(db, attnames, values)
-    new = _read_from(model, db)
-    new.__dict__.update(zip(attnames, values, strict=True))
-    return new
-
-
-def _read_from(model: type[M], db: str) -> M:
-    """A new ``model`` instance with no field set, in the state of one read from ``db``."""
-    new = model.__new__(model)
-    state = new._state = ModelState()
-    state.adding = False
-    state.db = db
-    return new
-
-
-def _builds_directly(model: type[models.Model]) -> bool:
-    return _init_only_sets_fields(model) and not (
-        # Asking each signal about the model costs more than building the instance: first
-        # whether any receiver is connected at all.
-        (pre_init.receivers and pre_init.has_listeners(model))
-        or (post_init.receivers and post_init.has_listeners(model))
-    )
-
-
-def instance_of_fields(
-    model: type[M],
-    db: str,
-    fields: dict[str, Any],
-    copies: Sequence[tuple[str, Callable[[Any], Any]]] = (),
-) -> M:
-    """Return :func:`instance` of the values ``fields`` maps attnames to (``concrete_fields``
-    order; the others deferred), with ``copier(value)`` in place of each value ``copies``
-    names: a row kept for many requests (the lookup cache), each given its own instance.
-
-    Built by merging the mapping into the new instance, which costs a fraction of pairing
-    names and values anew.
-    """
-    if not _builds_directly(model):
-        copied = dict(fields)
-        for name, copier in copies:
-            copied[name] = copier(copied[name])
-        return model.from_db(db, list(copied), list(copied.values()))
-    new = _read_from(model, db)
-    attributes = new.__dict__
-    attributes.update(fields)
-    for name, copier in copies:
-        attributes[name] = copier(fields[name])
-    return new
-
-
-#: Values that the instances of several requests can share: none is ever changed in place.
-IMMUTABLE = (
-    type(None),
-    bool,
-    int,
-    float,
-    str,
-    bytes,
-    Decimal,
-    UUID,
-    date,  # and datetime
-    time,
-    timedelta,
-)
-
-
-def copier(value: Any) -> Callable[[Any], Any] | None:
-    """How each instance gets a copy of ``value`` of its own: None when it can share it, a
-    shallow copy for a list or dict of plain values (a JSON field's usual content), else a deep
-    copy."""
-    if isinstance(value, IMMUTABLE):
-        return None
-    if type(value) is list and all(isinstance(each, IMMUTABLE) for each in value):
-        return list
-    if type(value) is dict and all(isinstance(each, IMMUTABLE) for each in value.values()):
-        return dict
-    return copy.deepcopy
 
 
 #: How many JSON texts a field's converter remembers (see :class:`_KeptJSON`).
@@ -367,7 +246,7 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     if compiled is None:
         return model._default_manager.select_related(*related).filter(**{by: value}).first()
     connection = connections[db]
-    cursor, kept = _cursor(connection)
+    cursor, kept = lookup_cursor(connection)
     try:
         cursor.execute(compiled.sql, {"value": value})
         # fetchone() of the driver's cursor, its errors translated as Django's wrapper does:
@@ -389,154 +268,6 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
         else:
             join.attach(found, join.table.build(db, connection, values))
     return found
-
-
-class _ServerBindingDebugWrapper(CursorDebugWrapper):
-    """Django's debug cursor, logging the statement with its values.
-
-    Django reads the executed SQL back from psycopg's client-side cursors; a server-side one
-    has only the ``$1`` form, and none once the statement is prepared.
-    """
-
-    def execute(self, sql: Any, params: Any = None) -> Any:
-        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
-
-
-@dataclass(frozen=True)
-class _Psycopg:
-    """What the lookup uses of psycopg 3 and Django's backend for it."""
-
-    server_binding_cursor: type
-    timestamptz_oid: int
-    text: Any  # psycopg.pq.Format.TEXT
-    #: psycopg's own loader, and Django's function that registers its own on a context.
-    timestamptz_loader: type
-    register_tzloader: Callable[[Any, Any], None]
-
-
-@cache
-def _psycopg() -> _Psycopg | None:
-    """psycopg 3's parts (imported once, on the first lookup); None with psycopg 2."""
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    if not is_psycopg3:
-        return None
-    from django.db.backends.postgresql import base
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg.pq import Format
-    from psycopg.types.datetime import TimestamptzLoader
-
-    return _Psycopg(
-        server_binding_cursor=base.ServerBindingCursor,
-        timestamptz_oid=base.TIMESTAMPTZ_OID,
-        text=Format.TEXT,
-        timestamptz_loader=TimestamptzLoader,
-        register_tzloader=register_tzloader,
-    )
-
-
-def _cursor(connection: BaseDatabaseWrapper) -> tuple[Any, _Kept | None]:
-    """Return a Django cursor for a lookup and, when its driver's cursor is kept for the next
-    lookups, the record of it (busy until the caller sets ``busy = False``; a cursor without
-    one is to be closed): ``connection.cursor()``, except on PostgreSQL with psycopg 3
-    (:func:`_postgresql_cursor`)."""
-    if connection.vendor != "postgresql" or (psycopg := _psycopg()) is None:
-        return connection.cursor(), None
-    return _postgresql_cursor(connection, psycopg)
-
-
-@dataclass
-class _Kept:
-    """The driver's cursor a connection's lookups run on, what it was made for, and whether a
-    lookup is using it (one running inside another, from an ``execute_wrapper()`` say, gets a
-    cursor of its own: it must not replace the outer lookup's result before it is fetched)."""
-
-    connection: Any  # the psycopg connection (Django reconnects with a new one)
-    prepared: bool
-    cursor: Any
-    busy: bool = True
-
-
-#: Where a DatabaseWrapper keeps its lookups' cursor (an attribute of its own; Django gives
-#: each thread, and each asynchronous context, a DatabaseWrapper of its own).
-_KEPT = "_iiniit_auth_lookup_cursor"
-
-
-def _postgresql_cursor(
-    connection: BaseDatabaseWrapper, psycopg: _Psycopg
-) -> tuple[Any, _Kept | None]:
-    """Return a Django cursor for a lookup on PostgreSQL, cheaper than ``connection.cursor()``
-    in three ways, and the record of its driver's cursor if that is kept (see :func:`_cursor`).
-
-    Prepared, when the project allows prepared statements (``OPTIONS["prepare_threshold"]``):
-    Django binds parameters on the client by default, and psycopg prepares only statements
-    bound on the server. Then the lookup's cursor binds on the server, so psycopg prepares
-    the statement after ``prepare_threshold`` runs on a connection: the server parses and
-    plans it once per connection, not once per request. The project's choice is kept:
-    prepared statements need connections that outlive a request (``CONN_MAX_AGE`` or the
-    pool) and no pooler that drops them (PgBouncer in transaction mode before 1.21).
-
-    Dates read by psycopg's own loader, compiled, where it gives the very datetimes Django's
-    would: Django in UTC (``USE_TZ``, no ``TIME_ZONE`` of the database's) and the session's
-    time zone UTC. Django's loader is psycopg's pure-Python one plus a ``replace(tzinfo=...)``;
-    it costs several microseconds a value, and a lookup reads five or more.
-
-    Kept: in that case, unless the connection is shared between threads, the driver's cursor
-    is made once per psycopg connection and reused, since making one and setting its loader
-    costs more than the rest of the lookup's Python. It is wrapped anew each time as Django
-    wraps its own, so the lookup is still logged, counted, instrumented (``execute_wrapper()``)
-    and its errors translated. It keeps the last lookup's result until the next one.
-    """
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = connection.connection
-    options = connection.settings_dict["OPTIONS"]
-    prepared = (
-        options.get("prepare_threshold") is not None
-        and options.get("server_side_binding") is not True  # Django's own bind on the server
-    )
-    compiled_dates = connection.timezone is UTC and raw.pgconn.parameter_status(b"TimeZone") == (
-        b"UTC"
-    )
-    # Never kept for a connection shared between threads (allowed in tests): two lookups at
-    # once on one cursor could each fetch the other's row.
-    keep = compiled_dates and not connection.allow_thread_sharing
-    record: _Kept | None = connection.__dict__.get(_KEPT)
-    kept = None
-    if (
-        keep
-        and record is not None
-        and record.connection is raw
-        and record.prepared is prepared
-        and not record.busy
-        and not record.cursor.closed
-    ):
-        kept = record
-        kept.busy = True
-        driver = kept.cursor
-    else:
-        with connection.wrap_database_errors:
-            if prepared:
-                driver = psycopg.server_binding_cursor(raw)
-                # What Django's create_cursor() does for its own cursors: the connection
-                # reads dates in the time zone Django had when it connected, which may have
-                # changed since (USE_TZ or TIME_ZONE overridden in a test).
-                loader = raw.adapters.get_loader(psycopg.timestamptz_oid, psycopg.text)
-                if connection.timezone != loader.timezone:
-                    psycopg.register_tzloader(connection.timezone, driver)
-            else:
-                driver = connection.create_cursor()
-        if compiled_dates:
-            driver.adapters.register_loader(psycopg.timestamptz_oid, psycopg.timestamptz_loader)
-        if keep and (record is None or not record.busy):
-            kept = connection.__dict__[_KEPT] = _Kept(raw, prepared, driver)
-    if connection.queries_logged:
-        if prepared:
-            return _ServerBindingDebugWrapper(driver, connection), kept
-        return connection.make_debug_cursor(driver), kept
-    return connection.make_cursor(driver), kept
 
 
 def find_key(model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:

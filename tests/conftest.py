@@ -88,3 +88,18 @@ def oauth_token(oauth_app, user):
         return token, value
 
     return make
+
+
+@pytest.fixture
+def used_key(issue, user, staff):
+    """A key with every kind of column filled: networks (JSON), dates, a creator, a stamp."""
+    key, _plaintext = issue(
+        allowed_networks=["10.0.0.0/8", "2001:db8::/32"],
+        created_by=staff,
+        scopes=["orders:read", "reports:read"],
+    )
+    key.record_use(timezone.now() - timedelta(minutes=5))
+    user.last_login = timezone.now()
+    user.first_name = "Ann"
+    user.save()
+    return key

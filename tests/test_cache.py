@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from iiniit_auth import cache as key_cache_module
-from iiniit_auth import lookup
+from iiniit_auth import instances, lookup
 from iiniit_auth.authentication import APIKeyAuthentication
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey
@@ -294,7 +294,7 @@ def test_each_copy_of_a_kept_value_is_independent(value):
     assert [name for name, _copier in copies] == ["allowed_networks"]
 
     def build():
-        return lookup.instance_of_fields(APIKey, "default", fields, copies).allowed_networks
+        return instances.instance_of_fields(APIKey, "default", fields, copies).allowed_networks
 
     first, second = build(), build()
 
