@@ -158,6 +158,14 @@ def test_dates_are_read_by_psycopgs_compiled_loader_when_it_gives_djangos_dateti
     assert found.created_at.tzinfo is UTC
 
 
+def change_time_zone():
+    """Have the connection take its settings' TIME_ZONE anew, as Django does when a test
+    changes it (its cached time zone dropped, whether or not anything has read it yet)."""
+    for name in ("timezone", "timezone_name"):
+        connections[DEFAULT_DB_ALIAS].__dict__.pop(name, None)
+    connection.ensure_timezone()
+
+
 @postgresql_only
 def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     from zoneinfo import ZoneInfo
@@ -166,15 +174,13 @@ def test_a_database_time_zone_keeps_djangos_loader(used_key, binding):
     before = settings_dict["TIME_ZONE"]
     settings_dict["TIME_ZONE"] = "Europe/Paris"
     try:
-        del connection.timezone, connection.timezone_name
-        connection.ensure_timezone()
+        change_time_zone()
         assert_read_by_the_compiled_loader(False)
         found = assert_dates_as_the_orm_reads_them(used_key)
         assert found.created_at.tzinfo == ZoneInfo("Europe/Paris")
     finally:
         settings_dict["TIME_ZONE"] = before
-        del connection.timezone, connection.timezone_name
-        connection.ensure_timezone()
+        change_time_zone()
     assert_read_by_the_compiled_loader(True)
 
 

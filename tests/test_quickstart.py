@@ -66,7 +66,8 @@ def lines(kind: str) -> list[str]:
 
 
 def manage_py(line: str) -> list[str]:
-    """The argv for a README line ``python manage.py …``: this interpreter, placeholders filled."""
+    """The argv for a README line ``python manage.py …``: the project's interpreter, placeholders
+    filled."""
     words = shlex.split(line)
     assert words[:2] == ["python", "manage.py"], f"not a manage.py command line: {line!r}"
     return [PYTHON, "manage.py", *(PLACEHOLDERS.get(word, word) for word in words[2:])]
