@@ -68,7 +68,9 @@ def lookup_cursor(connection: BaseDatabaseWrapper) -> tuple[Any, _Kept | None]:
     """Return a Django cursor for a lookup and, when its driver's cursor is kept for the next
     lookups, the record of it (busy until the caller sets ``busy = False``; a cursor without
     one is to be closed): ``connection.cursor()``, except on PostgreSQL with psycopg 3
-    (:func:`_postgresql_cursor`)."""
+    (:func:`_postgresql_cursor`). ``connection`` is a DatabaseWrapper itself
+    (``connections[alias]``), not ``django.db.connection``: that is a proxy, and the kept cursor
+    is recorded in the wrapper's own attributes."""
     if connection.vendor != "postgresql" or (psycopg := _psycopg()) is None:
         return connection.cursor(), None
     return _postgresql_cursor(connection, psycopg)
