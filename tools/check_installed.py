@@ -5,12 +5,10 @@ Usage: python tools/check_installed.py DIST_DIR   (exits non-zero, saying what f
 The suite runs in a virtualenv that also holds the test and lint tools, so a module that
 imports one of those at run time passes there and fails for every project that installs the
 package. Here the newest wheel in DIST_DIR goes into a new virtualenv of its own, outside the
-repository; a project made there by ``django-admin startproject`` is set up as the README's
-quick start says (its settings, views and URLconf blocks, read by tests/test_quickstart.py's
-own reader), and then passes Django's system checks, finds no model change without its
-migration, migrates, imports every module of the package and shows the management command's
-help. Last, tests/test_quickstart.py runs the quick start's whole scenario (the server, the
-curl lines, the key issued in Python) with that virtualenv's Python.
+repository, and tests/test_quickstart.py runs with that virtualenv's Python: a project made by
+``django-admin startproject`` and set up as the README's quick start says, which passes Django's
+checks and the migrations check, imports every module of the package, runs the management
+command, and answers the README's curl lines and the key issued in Python.
 """
 
 from __future__ import annotations
@@ -23,20 +21,6 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.test_quickstart import blocks  # noqa: E402 - the README's blocks, read one way
-
-IMPORT_ALL = """
-import importlib, pkgutil, sys
-import iiniit_auth
-if "site-packages" not in iiniit_auth.__file__:
-    sys.exit(f"iiniit_auth was imported from {iiniit_auth.__file__}, not the installed wheel")
-names = [m.name for m in pkgutil.walk_packages(iiniit_auth.__path__, "iiniit_auth.")]
-for name in names:
-    importlib.import_module(name)
-print(f"imported {len(names)} modules of iiniit_auth")
-"""
 
 
 def main() -> int:
@@ -49,54 +33,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="iiniit-installed-") as where:
         home = Path(where)
         venv.create(home / "venv", with_pip=True)
-        bin_ = home / "venv" / "bin"
-        project = home / "project"
-        project.mkdir()
-
-        def run(*argv: str) -> str | None:
-            """Run ``argv`` in the project; its output, or None (reported) if it failed."""
-            ran = subprocess.run(  # noqa: S603 - our own paths and arguments
-                argv, cwd=project, capture_output=True, text=True
-            )
-            if ran.returncode:
-                print(ran.stdout + ran.stderr, end="")
-                print(
-                    f"{wheel.name}: `{' '.join(argv[1:])}` failed with only its declared "
-                    "dependencies installed"
-                )
-                return None
-            return ran.stdout
-
-        python = str(bin_ / "python")
-        if (
-            run(
-                python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)
-            )
-            is None
-        ):
+        python = str(home / "venv" / "bin" / "python")
+        install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*install, str(wheel)], check=True)  # noqa: S603 - our own paths
+        installed = subprocess.run(  # noqa: S603 - our own paths
+            [python, "-c", "import iiniit_auth; print(iiniit_auth.__file__)"],
+            cwd=home,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not installed.startswith(str(home / "venv")):
+            print(f"iiniit_auth was imported from {installed}, not the installed wheel")
             return 1
-        if run(str(bin_ / "django-admin"), "startproject", "mysite", ".") is None:
-            return 1
-        for name, body in blocks("append"):
-            with (project / name).open("a", encoding="utf-8") as file:
-                file.write("\n" + body)
-        for name, body in blocks("write"):
-            (project / name).write_text(body, encoding="utf-8")
-        for argv in (
-            ("check", "--fail-level", "WARNING"),
-            # Under the project's own settings, the package's migrations hold its models: no
-            # makemigrations of the project's writes into site-packages.
-            ("makemigrations", "--check", "--dry-run"),
-            ("migrate", "--verbosity", "0"),
-            ("shell", "--command", IMPORT_ALL),
-            ("apikey", "--help"),
-        ):
-            output = run(python, "manage.py", *argv)
-            if output is None:
-                return 1
-            if argv[0] == "shell":
-                print(output, end="")
-        # And the quick start's whole scenario (serve, curl, OAuth) on that interpreter.
         quickstart = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_quickstart.py"],
             cwd=ROOT,
