@@ -84,6 +84,23 @@ class Tour:
         self.record(name)
         return response
 
+    def pick(self, field, text):
+        """Choose ``text`` in the admin's autocomplete (select2) of ``field``.
+
+        Opening the box lists the first choices at once; typing asks the server again, and
+        the answer replaces that list. Clicking before it arrives can hit an option that is
+        about to go, and the choice is lost (seen once on a loaded machine). So: wait for the
+        answer to this search, click, and see the choice shown.
+        """
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.click(f".field-{field} .select2-selection")
+        with page.expect_response(lambda response: "/autocomplete/" in response.url):
+            page.fill(".select2-search__field", text)
+        page.click(f".select2-results__option:has-text('{text}')")
+        expect(page.locator(f".field-{field} .select2-selection__rendered")).to_contain_text(text)
+
     def record(self, name=None):
         """Remember the current page (and photograph it as ``name`` when asked to)."""
         self.page.wait_for_load_state("load")

@@ -46,12 +46,6 @@ def shown_key(page):
     return text
 
 
-def pick_owner(page, username):
-    page.click(".field-owner .select2-selection")
-    page.fill(".select2-search__field", username)
-    page.click(f".select2-results__option:has-text('{username}')")
-
-
 def test_issue_show_once_rotate_revoke(tour, live_server, admin_user, service_user):
     page = tour.page
     tour.log_in("alice")
@@ -66,7 +60,7 @@ def test_issue_show_once_rotate_revoke(tour, live_server, admin_user, service_us
     assert page.locator(".field-expires_on").is_visible()
     page.select_option("#id_expires_in", "90d")
     page.fill("#id_name", "Billing export")
-    pick_owner(page, "billing-bot")
+    tour.pick("owner", "billing-bot")
     page.check("input[name=scopes][value='orders:read']")
     page.check("input[name=scopes][value='reports:read']")
     page.fill("#id_allowed_networks", "127.0.0.0/8\n::1")
@@ -156,7 +150,7 @@ def test_back_after_show_once_shows_no_key(tour, admin_user, service_user):
     tour.log_in("alice")
     tour.goto("/admin/iiniit_auth/apikey/add/")
     page.fill("#id_name", "Back button")
-    pick_owner(page, "billing-bot")
+    tour.pick("owner", "billing-bot")
     with page.expect_navigation():
         page.click("input[name=_issue]")
     plaintext = shown_key(page)
