@@ -2,7 +2,8 @@
 
 A thin front door onto the lifecycle methods (``APIKey.objects.issue``, ``key.rotate``,
 ``key.revoke``): they validate, write the key and its audit event, and send the signal. This
-module only reads options, looks up users and keys, and prints. Everything a command line
+module only reads the options (their parser is :mod:`iiniit_auth.management.arguments`), looks
+up users and keys, and prints (through :mod:`iiniit_auth.management.output`). Everything a command line
 gets wrong (an unknown user, scope or key, a bad duration, a key in the wrong state) becomes
 a ``CommandError`` before or instead of a write, so a failed command leaves the database as
 it was. The actor of every write is None: the command line has no user to name.
@@ -13,12 +14,11 @@ message, even when a key is pasted where its public id belongs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,51 +28,15 @@ from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth import keys, scopes
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.durations import SYNTAX, parse_duration
 from iiniit_auth.exceptions import KeyStateError, MalformedKey
+from iiniit_auth.management import arguments, output
 from iiniit_auth.models import NEVER, AbstractAPIKey, APIKey
 from iiniit_auth.models.audit import AnyUser
-
-if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
-    from django_stubs_ext import StrOrPromise
 
 #: Anything shaped like a full key, whatever its prefix, anywhere in a text: such a text is
 #: refused unread and never echoed (it may be a live secret pasted into the wrong place).
 _KEY_SHAPED = re.compile(rf"[a-z][a-z0-9]{{1,15}}_[0-9A-Za-z]{{{keys.BODY_LENGTH}}}")
 _PUBLIC_ID = re.compile(rf"[0-9A-Za-z]{{{keys.PUBLIC_ID_LENGTH}}}")
-
-#: Which option of ``issue`` a field error of ``APIKey.objects.issue`` is about.
-_ISSUE_OPTIONS = {
-    "owner": "--owner",
-    "name": "--name",
-    "scopes": "--scopes",
-    "expires_at": "--expires-in",
-    "allowed_networks": "--networks",
-}
-
-
-def _duration(text: str) -> timedelta:
-    """argparse ``type=`` for durations: the parser's message becomes the usage error."""
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _when(moment: datetime | None) -> str:
-    """A time as the table and the summaries show it, in the current time zone."""
-    if moment is None:
-        return str(_("never"))
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _one_line(text: str) -> str:
-    # A name may hold new lines or tabs; in a table they would break the row.
-    return " ".join(text.split())
 
 
 def _invalid(exc: ValidationError, options: Mapping[str, str] | None = None) -> CommandError:
@@ -103,134 +67,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(
-            dest="action",
-            required=True,
-            metavar="ACTION",
-            title=str(_("actions")),
-        )
-        self._add_issue(self._action(actions, "issue", _("Issue a new key and print it, once.")))
-        self._add_list(self._action(actions, "list", _("List keys (active ones unless --all).")))
-        revoke = self._action(actions, "revoke", _("Revoke a key for good."))
-        self._add_public_id(revoke)
-        revoke.add_argument(
-            "--reason",
-            default="",
-            help=str(_("Why the key is revoked; kept in the key and the audit log.")),
-        )
-        rotate = self._action(
-            actions, "rotate", _("Replace a key by a new one with the same name and scopes.")
-        )
-        self._add_public_id(rotate)
-        rotate.add_argument(
-            "--grace",
-            type=_duration,
-            default=timedelta(hours=24),
-            metavar="DURATION",
-            help=str(
-                _(
-                    "How long the old key keeps working, never past its own expiry: "
-                    "%(syntax)s. 0 retires it at once. Default: 24h."
-                )
-                % {"syntax": SYNTAX}
-            ),
-        )
-        self._add_quiet(rotate)
-
-    def _action(
-        self, actions: argparse._SubParsersAction[CommandParser], name: str, summary: StrOrPromise
-    ) -> CommandParser:
-        return actions.add_parser(name, help=str(summary), description=str(summary))
-
-    def _add_issue(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--owner",
-            required=True,
-            metavar="USERNAME",
-            help=str(_("The username of the user the key acts for.")),
-        )
-        parser.add_argument(
-            "--name",
-            required=True,
-            help=str(_("What the key is for, e.g. 'CI deploy'. Not secret.")),
-        )
-        parser.add_argument(
-            "--scopes",
-            required=True,
-            help=str(
-                _(
-                    "The key's scopes, separated by spaces and quoted as one argument, "
-                    "e.g. \"orders:read orders:write\". Each must be in IINIIT_AUTH['SCOPES']; "
-                    '"" issues a key without scopes.'
-                )
-            ),
-        )
-        lifetime = parser.add_mutually_exclusive_group()
-        lifetime.add_argument(
-            "--expires-in",
-            type=_duration,
-            metavar="DURATION",
-            help=str(
-                _(
-                    "When the key expires, from now: %(syntax)s. Default: the DEFAULT_KEY_LIFETIME setting."
-                )
-                % {"syntax": SYNTAX}
-            ),
-        )
-        lifetime.add_argument(
-            "--never-expires",
-            action="store_true",
-            help=str(_("Issue a key without expiry, whatever the default lifetime.")),
-        )
-        parser.add_argument(
-            "--networks",
-            default="",
-            metavar="CIDRS",
-            help=str(
-                _(
-                    "Client networks allowed to use the key, separated by spaces or commas, "
-                    'e.g. "10.0.0.0/8 192.168.1.0/24". Default: any address.'
-                )
-            ),
-        )
-        self._add_quiet(parser)
-
-    def _add_list(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--owner", metavar="USERNAME", help=str(_("Only the keys of this user."))
-        )
-        parser.add_argument(
-            "--all",
-            action="store_true",
-            help=str(_("Include revoked, expired and rotated-out keys.")),
-        )
-        parser.add_argument(
-            "--json",
-            action="store_true",
-            help=str(_("Print a JSON array instead of a table.")),
-        )
-
-    def _add_public_id(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "public_id",
-            metavar="PUBLIC_ID",
-            help=str(
-                _(
-                    "The key's public id, as 'apikey list' shows it (%(prefix)s_ and 10 letters "
-                    "and digits) or without the prefix. Never the key itself."
-                )
-                % {"prefix": auth_settings().KEY_PREFIX}
-            ),
-        )
-
-    def _add_quiet(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--quiet",
-            action="store_true",
-            help=str(
-                _("Print only the key, on one line, for scripts: KEY=$(manage.py apikey ...).")
-            ),
-        )
+        arguments.add_actions(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         actions: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -263,7 +100,7 @@ class Command(BaseCommand):
                 allowed_networks=options["networks"],
             )
         except ValidationError as exc:
-            raise _invalid(exc, _ISSUE_OPTIONS) from None
+            raise _invalid(exc, arguments.ISSUE_OPTIONS) from None
         if options["quiet"]:
             self.stdout.write(plaintext)
             return
@@ -287,9 +124,10 @@ class Command(BaseCommand):
             found = found.filter(owner=self._user(options["owner"]))
         found = found.select_related("owner")
         if options["json"]:
-            self.stdout.write(json.dumps([self._as_json(key) for key in found], indent=2))
+            self.stdout.write(json.dumps([output.as_json(key) for key in found], indent=2))
         else:
-            self._table(list(found), options["all"])
+            for line in output.table_lines(list(found), options["all"], self.style):
+                self.stdout.write(line)
 
     def handle_revoke(self, options: dict[str, Any]) -> None:
         """Revoke a key for good and say so.
@@ -350,7 +188,7 @@ class Command(BaseCommand):
         if key.is_active:
             message = _("The old key %(id)s keeps working until %(when)s.") % {
                 "id": key.display_id,
-                "when": _when(key.expires_at),
+                "when": output.when(key.expires_at),
             }
         else:
             message = _("The old key %(id)s is refused from now on.") % {"id": key.display_id}
@@ -442,86 +280,9 @@ class Command(BaseCommand):
                 % {"option": option}
             )
 
-    # -- output ------------------------------------------------------------------------------
-
     def _show_new_key(self, key: AbstractAPIKey, plaintext: str) -> None:
-        rows = [
-            (str(_("Key:")), plaintext),
-            (str(_("Public id:")), key.display_id),
-            (str(_("Expires:")), _when(key.expires_at)),
-            (str(_("Scopes:")), " ".join(key.scope_list) or str(_("none"))),
-        ]
-        if key.allowed_networks:
-            rows.append((str(_("Networks:")), " ".join(key.allowed_networks)))
-        width = max(len(label) for label, _value in rows) + 1
-        for label, value in rows:
-            self.stdout.write(f"{label:<{width}}{value}")
+        for line in output.new_key_lines(key, plaintext):
+            self.stdout.write(line)
         self.stdout.write(
             self.style.WARNING(str(_("Store the key now: it is shown only this once.")))
         )
-
-    def _as_json(self, key: AbstractAPIKey) -> dict[str, Any]:
-        # Named fields, never the model's dict: the digest must not leave the database.
-        return {
-            "id": key.display_id,
-            "public_id": key.public_id,
-            "name": key.name,
-            "owner": key.owner.get_username(),
-            "scopes": key.scope_list,
-            "status": key.status,
-            "allowed_networks": list(key.allowed_networks),
-            "created_at": _iso(key.created_at),
-            "expires_at": _iso(key.expires_at),
-            "last_used_at": _iso(key.last_used_at),
-            "rotated_at": _iso(key.rotated_at),
-            "revoked_at": _iso(key.revoked_at),
-            "revoke_reason": key.revoke_reason,
-        }
-
-    def _table(self, found: Sequence[AbstractAPIKey], include_all: bool) -> None:
-        if not found:
-            self.stdout.write(
-                str(_("No API keys."))
-                if include_all
-                else str(_("No active API keys (--all shows every key)."))
-            )
-            return
-        header = [
-            str(_("ID")),
-            str(_("NAME")),
-            str(_("OWNER")),
-            str(_("SCOPES")),
-            str(_("STATUS")),
-            str(_("EXPIRES")),
-            str(_("LAST USED")),
-        ]
-        rows = [
-            [
-                key.display_id,
-                _one_line(key.name),
-                key.owner.get_username(),
-                ",".join(key.scope_list) or "-",
-                key.status,
-                _when(key.expires_at),
-                _when(key.last_used_at),
-            ]
-            for key in found
-        ]
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-        status_column = 4
-        status_styles = {"active": self.style.SUCCESS, "revoked": self.style.ERROR}
-
-        def line(cells: list[str], styled: bool) -> str:
-            # Pad first, then colour: escape codes must not count towards a column's width.
-            padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-            if styled:
-                status = cells[status_column]
-                padded[status_column] = status_styles.get(status, self.style.WARNING)(
-                    padded[status_column]
-                )
-            return "  ".join(padded).rstrip()
-
-        self.stdout.write(self.style.MIGRATE_HEADING(line(header, styled=False)))
-        for row in rows:
-            self.stdout.write(line(row, styled=True))
