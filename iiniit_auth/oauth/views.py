@@ -18,6 +18,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import AuthorizedTokenDeleteView as DOTAuthorizedTokenDeleteView
@@ -38,6 +40,19 @@ from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import ApplicationPolicy
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
+
+
+class ConsentForm(AllowForm):  # type: ignore[misc]
+    """django-oauth-toolkit's consent form, with ``scope`` allowed to be empty.
+
+    A request that names no scope gets the scopes backend's defaults, and iiniit_auth's backend
+    has none (RFC 6749 section 3.3 lets the server choose): the consent page then asks for no
+    permission, and approving it grants a token with no scope, as ``apikey issue --scopes ""``
+    issues a key with none. django-oauth-toolkit's form requires the field, which made such a
+    request fail at Approve and at Deny alike.
+    """
+
+    scope = forms.CharField(required=False, widget=forms.HiddenInput())
 
 
 @method_decorator([never_cache, xframe_options_deny], name="dispatch")
@@ -53,6 +68,19 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
     """
 
     template_name = "iiniit_auth/oauth/authorize.html"
+    form_class = ConsentForm
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        # Every field is hidden, so only a truncated or altered POST gets here. Its redirect
+        # URI is unverified: answer with the error page, never a redirect to it.
+        error = {
+            "error": "invalid_request",
+            "description": _(
+                "The authorization form arrived incomplete. Start again from the application."
+            ),
+        }
+        page: HttpResponse = self.render_to_response(self.get_context_data(error=error), status=400)
+        return page
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)

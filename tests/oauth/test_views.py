@@ -226,3 +226,72 @@ def test_a_refresh_without_rotation_is_audited_as_issued(client, settings, user,
     assert issued.credential_id == str(access.pk)  # the same row, given a new value
     assert issued.details["grant_type"] == "refresh_token"
     assert not CredentialEvent.objects.filter(event="rotated").exists()
+
+
+def consent_fields(page):
+    """What a browser posts from the consent page: every hidden field, empty ones too."""
+    return {name: value or "" for name, value in page.context["form"].initial.items()}
+
+
+def test_a_request_without_scope_is_approved_for_a_token_with_no_scope(client, user, app):
+    # RFC 6749 section 3.3: no scope asked and no default, so the grant carries none.
+    oauth = WebApplicationClient(app.client_id)
+    verifier = oauth.create_code_verifier(64)
+    url = oauth.prepare_request_uri(
+        "https://testserver/o/authorize/",
+        redirect_uri=REDIRECT_URI,
+        state="s1",
+        code_challenge=oauth.create_code_challenge(verifier, "S256"),
+        code_challenge_method="S256",
+    )
+    client.force_login(user)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["requested_scopes"] == []
+    assert "It asks for no permissions" in page.content.decode()
+
+    answer = client.post("/o/authorize/", {**consent_fields(page), "allow": "on"})
+
+    assert answer.status_code == 302
+    (code,) = parse_qs(urlsplit(answer["Location"]).query)["code"]
+    token = client.post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": app.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert token.status_code == 200, token.content
+    assert token.json()["scope"] == ""
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token.json()['access_token']}"}
+    assert client.get("/api/ping/", **bearer).status_code == 200
+    assert client.get("/api/orders/", **bearer).status_code == 403
+
+
+def test_denying_a_request_without_scope_redirects_with_access_denied(client, user, app):
+    client.force_login(user)
+    page = client.get(authorization_url(app, scope=None))
+
+    answer = client.post("/o/authorize/", consent_fields(page))
+
+    assert answer.status_code == 302
+    assert parse_qs(urlsplit(answer["Location"]).query)["error"] == ["access_denied"]
+
+
+@pytest.mark.parametrize("missing", ["client_id", "redirect_uri", "response_type"])
+def test_an_incomplete_consent_form_gets_an_error_page_not_a_redirect(client, user, app, missing):
+    client.force_login(user)
+    page = client.get(authorization_url(app))
+    fields = {**consent_fields(page), "allow": "on"}
+    del fields[missing]
+
+    answer = client.post("/o/authorize/", fields)
+
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert "cannot be completed" in html
+    assert "The authorization form arrived incomplete" in html
+    assert not get_access_token_model().objects.exists()
