@@ -247,10 +247,20 @@ class ChallengeMixin:
 
     def authenticate_header(self, request: Request) -> str:
         authenticators = getattr(request, "authenticators", None) or (self,)
-        index = (vars(request).get(_CHALLENGE_ERROR), *map(type, authenticators))
+        refused = vars(request).get(_CHALLENGE_ERROR)
+        index = (refused, *map(type, authenticators))
         header = _headers.get(index)
         if header is not None:
             return header
+        if refused is not None:
+            # The scheme of the refused credential first, whatever the classes' order (a
+            # stable sort keeps the others in it): the answer must not depend on that order.
+            authenticators = sorted(
+                authenticators,
+                key=lambda each: (
+                    not (isinstance(each, ChallengeMixin) and each.scheme() == refused)
+                ),
+            )
         parts: list[str] = []
         for authenticator in authenticators:
             if isinstance(authenticator, ChallengeMixin):
