@@ -420,8 +420,8 @@ def test_ping_answers_for_a_bearer_token(oauth_token, api):
 
 
 BEARER_401 = (
-    'ApiKey realm="api", Bearer realm="api", error="invalid_token", '
-    'error_description="Invalid, expired or revoked credential."'
+    'Bearer realm="api", error="invalid_token", '
+    'error_description="Invalid, expired or revoked credential.", ApiKey realm="api"'
 )
 
 

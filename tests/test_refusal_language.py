@@ -65,7 +65,7 @@ REFUSED_KEY_HEADER = (
     f'ApiKey realm="api", error="invalid_token", error_description="{INVALID}", Bearer realm="api"'
 )
 REFUSED_TOKEN_HEADER = (
-    f'ApiKey realm="api", Bearer realm="api", error="invalid_token", error_description="{INVALID}"'
+    f'Bearer realm="api", error="invalid_token", error_description="{INVALID}", ApiKey realm="api"'
 )
 NO_CREDENTIAL_HEADER = 'ApiKey realm="api", Bearer realm="api"'
 
