@@ -14,7 +14,13 @@ This module removes the key from each of those places:
   (``DEFAULT_EXCEPTION_REPORTER_FILTER`` and ``DEFAULT_EXCEPTION_REPORTER``).
 
 ``access_token`` is redacted as well: django-oauth-toolkit's tokens are refused in the query
-string (RFC 9700 section 2.5), but a client that sends one has still put it in the URL.
+string (RFC 9700 section 2.5), but a client that sends one has still put it in the URL. So are
+the other secrets an OAuth 2.0 client sends (``client_secret``, ``refresh_token``,
+``code_verifier``, the ``token`` of revocation and introspection, ``password``): they belong in
+a POST body, which error reports print, and a client that sends them in the URL puts them in
+the request line. In error reports they are removed from the POST data whatever ``DEBUG``
+says, and from frame variables both as ``name=value`` text and as ``'name': 'value'`` (the
+``repr`` of the dicts and pairs django-oauth-toolkit and oauthlib hold them in).
 """
 
 from __future__ import annotations
@@ -37,8 +43,16 @@ from iiniit_auth.conf import DEFAULTS, auth_settings
 #: What a redacted value reads as.
 REDACTED = "********"
 
-#: The query parameters whose values are secrets besides ``QUERY_PARAM_NAME``.
-OTHER_SECRET_PARAMS = ("access_token",)
+#: The parameters whose values are secrets besides ``QUERY_PARAM_NAME``: a bearer token, and
+#: what an OAuth 2.0 client authenticates or proves itself with (RFC 6749, 7009, 7636, 7662).
+OTHER_SECRET_PARAMS = (
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "code_verifier",
+    "token",
+    "password",
+)
 
 #: The loggers that print request lines or carry the request: runserver's and Django's own.
 LOGGERS = ("django.server", "django.request")
@@ -53,6 +67,8 @@ class _Patterns(NamedTuple):
     """The compiled patterns for one (parameter names, key prefix) pair."""
 
     param: re.Pattern[str]
+    #: A parameter as a ``repr`` quotes it: ``'name': 'value'`` (a dict) or ``('name', 'value')``.
+    pair: re.Pattern[str]
     shape: re.Pattern[str]
     #: Text that holds a key contains one of these (lower-cased) or a "%"; text with none of
     #: them, which is most query strings and log lines, skips the patterns.
@@ -76,8 +92,16 @@ def _patterns(names: tuple[str, ...], prefix: str) -> _Patterns:
     # The value runs to the next separator: "&" and ";" (other servers split on it), a
     # fragment, whitespace (request lines), quotes and angle brackets (reprs, HTML).
     value = r"(?:(?!%26|%3B|%23)[^&;#\s'\"<>\\])+"
+    plain = "|".join(re.escape(n) for n in names)
     return _Patterns(
         param=re.compile(rf"(?P<head>{start}(?:{name})(?:=|%3D))(?P<value>{value})", re.IGNORECASE),
+        pair=re.compile(
+            # After "(" the pair's "," follows the name, elsewhere a dict item's ":".
+            rf"""(?P<head>(?P<open>\(\s*)?(?P<q>['"])(?:{plain})(?P=q)(?(open),|:)\s*[bu]?"""
+            rf"""(?P<r>['"]))"""
+            rf"""(?P<value>(?:(?!(?P=r))[^\\\n])+)""",
+            re.IGNORECASE,
+        ),
         shape=re.compile(rf"{re.escape(prefix)}_[0-9A-Za-z]{{{keys.BODY_LENGTH}}}"),
         clues=(*(n.lower() for n in names), f"{prefix}_"),
     )
@@ -103,23 +127,26 @@ def redact_query(text: str) -> str:
     """Return ``text`` with every key in it replaced by ``********``.
 
     ``text`` is a URL, a query string, a request line or any other text. Replaced: the value of
-    each key parameter (``QUERY_PARAM_NAME``, and ``access_token``), wherever it stands, however
-    often, with ``&`` or ``;`` separators and a percent-encoded name, ``=`` or separator; and
-    anything shaped like a key of this installation (``<KEY_PREFIX>_`` + 44 base62 characters).
+    each secret parameter (``QUERY_PARAM_NAME`` and :data:`OTHER_SECRET_PARAMS`), wherever it
+    stands, however often, with ``&`` or ``;`` separators and a percent-encoded name, ``=`` or
+    separator, or quoted as a ``repr`` quotes a dict item or a pair; and anything shaped like a
+    key of this installation (``<KEY_PREFIX>_`` + 44 base62 characters).
     Changes nothing else.
     """
     patterns = _current()
     if not patterns.might_hold_key(text):
         return text
     text = patterns.param.sub(rf"\g<head>{REDACTED}", text)
+    text = patterns.pair.sub(rf"\g<head>{REDACTED}", text)
     return patterns.shape.sub(REDACTED, text)
 
 
 def contains_key(text: str) -> bool:
     """Return whether :func:`redact_query` would change ``text``."""
     patterns = _current()
-    return patterns.might_hold_key(text) and (
-        patterns.param.search(text) is not None or patterns.shape.search(text) is not None
+    return patterns.might_hold_key(text) and any(
+        pattern.search(text) is not None
+        for pattern in (patterns.param, patterns.pair, patterns.shape)
     )
 
 
@@ -148,8 +175,9 @@ def _redact_value(value: Any) -> Any:
         return value if redacted == text else redacted.encode("latin-1")
     if issubclass(kind, MultiValueDict):
         return _redact_multivaluedict(value)
-    if issubclass(kind, HttpRequest | Request):
-        # Both reprs quote the full path, query string included.
+    if issubclass(kind, HttpRequest | Request | dict | list | tuple):
+        # A request's repr quotes the full path, query string included; a dict or a list of
+        # pairs may hold a POST body's parameters (oauthlib's and django-oauth-toolkit's do).
         text = repr(value)
         redacted = redact_query(text)
         return value if redacted == text else _Redacted(redacted)
@@ -245,6 +273,12 @@ class SafeExceptionReporterFilter(debug.SafeExceptionReporterFilter):
         from every value (``QUERY_STRING``, ``REQUEST_URI``, ``RAW_URI``, ``HTTP_REFERER``…)."""
         meta = super().get_safe_request_meta(request)
         return _redact_meta(meta, self.cleansed_substitute)
+
+    def get_post_parameters(self, request: HttpRequest | None) -> Any:
+        """Return the POST parameters as Django's filter does, with the secret ones (an OAuth
+        client's secret, a refresh token, the token to revoke…) hidden whatever ``DEBUG`` says:
+        django-oauth-toolkit's views do not all mark them sensitive."""
+        return _redact_value(super().get_post_parameters(request))
 
     def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> ItemsView[str, Any]:
         """Return the frame's variables as Django's filter does, with keys removed from

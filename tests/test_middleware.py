@@ -120,6 +120,9 @@ def test_follows_the_configured_parameter_name(settings, api, issue):
         ("colour=teal;api_key=x", True),
         ("API%5FKEY=x", True),
         ("access_token=x", True),
+        ("grant_type=client_credentials&client_secret=x", True),
+        ("token=x", True),
+        ("csrfmiddlewaretoken=x&token_type=bearer", False),
         ("next=%2Fa%3Fapi_key%3Dx", True),
     ],
 )

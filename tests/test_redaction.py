@@ -5,6 +5,7 @@ import io
 import logging
 import sys
 import threading
+from urllib.parse import urlencode
 
 import django
 import pytest
@@ -73,6 +74,26 @@ def key():
         ("api_key%3DK", "api_key%3D********"),
         ("next=%2Fa%3Fapi_key%3DK%26b%3D1", "next=%2Fa%3Fapi_key%3D********%26b%3D1"),
         ("access_token=T&x=1", "access_token=********&x=1"),
+        # What an OAuth 2.0 client authenticates or proves itself with.
+        ("client_secret=S&x=1", "client_secret=********&x=1"),
+        (
+            "grant_type=refresh_token&refresh_token=R",
+            "grant_type=refresh_token&refresh_token=********",
+        ),
+        (
+            "code_verifier=V&token=T&password=P",
+            "code_verifier=********&token=********&password=********",
+        ),
+        # ... and quoted by the repr of a dict or of a pair, as oauthlib holds a POST body.
+        (
+            "{'grant_type': 'refresh_token', 'refresh_token': 'R'}",
+            "{'grant_type': 'refresh_token', 'refresh_token': '********'}",
+        ),
+        (
+            "[('client_id', 'c'), ('client_secret', 'S')]",
+            "[('client_id', 'c'), ('client_secret', '********')]",
+        ),
+        ('{"token": b"T", "api_key": "K"}', '{"token": b"********", "api_key": "********"}'),
         (
             "GET /api/ping/?api_key=K HTTP/1.1",
             "GET /api/ping/?api_key=******** HTTP/1.1",
@@ -80,6 +101,11 @@ def key():
         ("<WSGIRequest: GET '/p/?api_key=K'>", "<WSGIRequest: GET '/p/?api_key=********'>"),
         # Not the key parameter, or no value: unchanged.
         ("my_api_key=K&api.key=K&api_keys=K", "my_api_key=K&api.key=K&api_keys=K"),
+        ("csrfmiddlewaretoken=C&tokens=T&x_token=T", "csrfmiddlewaretoken=C&tokens=T&x_token=T"),
+        (
+            "{'token_type': 'Bearer'} ('token', 'x') 'token', 'x'",
+            "{'token_type': 'Bearer'} ('token', '********') 'token', 'x'",
+        ),
         ("api_key=&api_key", "api_key=&api_key"),
         ("", ""),
     ],
@@ -380,3 +406,28 @@ def test_a_failure_inside_authentication_hides_the_key_in_every_frame(settings, 
     assert "public_id" in frames["lookup"]
     for variables in frames.values():
         assert plaintext not in repr(variables)
+
+
+def test_oauth_client_secrets_are_hidden_in_error_reports_whatever_debug_says(settings, rf):
+    """A POST to the token endpoint (django-oauth-toolkit marks not all of it sensitive): the
+    POST table, and the dicts and pairs oauthlib keeps the body in, show no secret."""
+    settings.DEBUG = True
+    # Made, not written: the report quotes this test's source lines around each frame.
+    secrets = {"client_secret": "-".join(["s3cr3t", "client"]), "refresh_token": "r3fr3sh" * 2}
+    form = {"grant_type": "refresh_token", "client_id": "c1", **secrets}
+    request = rf.post("/o/token/", urlencode(form), "application/x-www-form-urlencoded")
+
+    def fail(request):
+        body = request.body.decode()
+        params = dict(request.POST.items())
+        pairs = list(request.POST.items())
+        raise RuntimeError(f"{len(params)} {len(pairs)} {len(body)}")
+
+    try:
+        fail(request)
+    except RuntimeError:
+        reporter = ExceptionReporter(request, *sys.exc_info())
+    for text in (reporter.get_traceback_html(), reporter.get_traceback_text()):
+        for secret in secrets.values():
+            assert secret not in text
+        assert "c1" in text  # the client id is not a secret
