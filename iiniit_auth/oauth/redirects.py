@@ -32,12 +32,16 @@ def is_loopback(host: str | None) -> bool:
 def refusal(uri: str) -> str | None:
     """Return why iiniit_auth refuses ``uri`` as a redirect URI, or None if it does not.
 
-    Refused: plain ``http`` to a host that is not loopback, and a wildcard host. Every other
+    Refused: text that is not a URI (an unclosed IPv6 literal, a port that is not one), plain
+    ``http`` to a host that is not loopback, and a wildcard host. Every other
     rule (registered, exact match, allowed scheme) is django-oauth-toolkit's.
     """
     try:
         parts = urlsplit(uri)
         host = parts.hostname
+        # A port past 65535 (or not a number) parses but raises here, and later in
+        # django-oauth-toolkit's matching of every authorization request: refused now.
+        parts.port  # noqa: B018
     except ValueError:
         return str(_("The redirect URI is not a valid URI."))
     if host is not None and "*" in host:

@@ -43,7 +43,7 @@ urlpatterns: list[URLPattern] = [
         name="authorized-token-list",
     ),
     path(
-        "authorized_tokens/<slug:pk>/delete/",
+        "authorized_tokens/<int:pk>/delete/",  # a token's id: anything else is a 404
         views.AuthorizedTokenDeleteView.as_view(),
         name="authorized-token-delete",
     ),

@@ -19,7 +19,9 @@ Set it as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "iiniit_auth.oauth.valid
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,27 @@ REFUSED_APPLICATION_GRANTS = REFUSED_GRANTS
 _ALLOWED_SCOPES = "_iiniit_allowed_scopes"
 _ISSUED = "_iiniit_issued"
 _CAUSED_BY = "_iiniit_refreshed_from"
+
+
+#: Why a resource indicator that cannot be parsed is refused (RFC 8707 ``invalid_target``).
+RESOURCE_UNPARSEABLE = "A resource is not a valid URI: send an absolute URI with a scheme and host."
+
+
+def unparseable_resource(resources: Iterable[Any]) -> bool:
+    """Whether an RFC 8707 ``resource`` in ``resources`` is text ``urlsplit`` cannot read.
+
+    django-oauth-toolkit refuses a resource that is not an absolute URI with ``invalid_target``,
+    but parses each without catching the ``ValueError`` of an unclosed IPv6 literal
+    (``http://[::1``): a 500 at the authorization and token endpoints. The callers refuse such a
+    resource first.
+    """
+    for resource in resources:
+        if isinstance(resource, str):
+            try:
+                urlsplit(resource)
+            except ValueError:
+                return True
+    return False
 
 
 def _client_ip(request: Any) -> str | None:
@@ -192,6 +215,32 @@ class OAuth2Validator(DOTOAuth2Validator):  # type: ignore[misc]
                 request=request,
             )
         return super().is_pkce_required(client_id, request)
+
+    # -- client authentication -------------------------------------------------------------
+
+    def _authenticate_basic_auth(self, request: Any) -> bool:
+        """HTTP Basic client authentication; False, not an exception, for a header that is
+        not base64 at all.
+
+        django-oauth-toolkit catches the errors of decoding base64 text but not the
+        ``ValueError`` that ``b64decode`` raises for characters outside ASCII (a header sent in
+        Latin-1, say): that was a 500 from the token, revocation and introspection endpoints,
+        before any client was known.
+        """
+        credentials = self._extract_basic_auth(request)
+        if credentials and not credentials.isascii():
+            return False
+        return bool(super()._authenticate_basic_auth(request))
+
+    # -- resource indicators (RFC 8707) ----------------------------------------------------
+
+    def _validate_resource_uris(self, request: Any, resources: Any) -> None:
+        """django-oauth-toolkit's check, after refusing what it cannot parse (``invalid_target``)."""
+        if unparseable_resource(resources):
+            raise errors.CustomOAuth2Error(
+                error="invalid_target", description=RESOURCE_UNPARSEABLE, request=request
+            )
+        super()._validate_resource_uris(request, resources)
 
     # -- redirect URIs --------------------------------------------------------------------
 

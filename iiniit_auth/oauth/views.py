@@ -28,18 +28,25 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.forms import AllowForm
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_application_model,
+)
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import AuthorizedTokenDeleteView as DOTAuthorizedTokenDeleteView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from iiniit_auth import scopes
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import ApplicationPolicy
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
+from iiniit_auth.oauth.validators import RESOURCE_UNPARSEABLE, unparseable_resource
 
 
 class ConsentForm(AllowForm):  # type: ignore[misc]
@@ -70,13 +77,44 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
     template_name = "iiniit_auth/oauth/authorize.html"
     form_class = ConsentForm
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The consent page; a resource that is not even a URI is refused as django-oauth-toolkit
+        refuses one that is not absolute: ``invalid_target``, by redirect once the client and its
+        redirect URI are known (its own check would raise on it: a 500)."""
+        if unparseable_resource(request.GET.getlist("resource")):
+            try:
+                _scopes, credentials = self.validate_authorization_request(request)
+            except OAuthToolkitError as invalid:
+                return self.error_response(invalid, application=None)  # type: ignore[no-any-return]
+            error = OAuthToolkitError(
+                error=CustomOAuth2Error(
+                    error="invalid_target",
+                    description=RESOURCE_UNPARSEABLE,
+                    state=credentials.get("state"),
+                ),
+                redirect_uri=credentials["redirect_uri"],
+            )
+            application = get_application_model().objects.get(client_id=credentials["client_id"])
+            return self.error_response(error, application)  # type: ignore[no-any-return]
+        return super().get(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        # The hidden fields come back from the browser: an altered client id or resource
+        # would make django-oauth-toolkit raise (a 500), so they are checked first.
+        data = form.cleaned_data
+        known = get_application_model().objects.filter(client_id=data["client_id"]).exists()
+        if not known or unparseable_resource((data.get("resource") or "").split()):
+            return self.form_invalid(form)
+        return super().form_valid(form)  # type: ignore[no-any-return]
+
     def form_invalid(self, form: forms.Form) -> HttpResponse:
         # Every field is hidden, so only a truncated or altered POST gets here. Its redirect
         # URI is unverified: answer with the error page, never a redirect to it.
         error = {
             "error": "invalid_request",
             "description": _(
-                "The authorization form arrived incomplete. Start again from the application."
+                "The authorization form arrived incomplete or altered. Start again from the "
+                "application."
             ),
         }
         page: HttpResponse = self.render_to_response(self.get_context_data(error=error), status=400)

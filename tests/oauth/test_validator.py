@@ -284,6 +284,8 @@ def test_redirects_accepted(uri):
         ("http://localhost.example.com/cb", "https"),
         ("https://*.example.com/cb", "wildcards"),
         ("http://[::1/cb", "not a valid URI"),
+        ("https://client.example.com:99999/cb", "not a valid URI"),
+        ("https://client.example.com:https/cb", "not a valid URI"),
     ],
 )
 def test_redirects_refused(uri, why):

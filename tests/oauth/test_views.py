@@ -1,12 +1,15 @@
 """iiniit_auth.oauth.urls and views through Django's test client: the consent page, the URL set,
 what discovery advertises, refused grants, introspection's methods, a user revoking a grant."""
 
+import base64
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 from oauth2_provider.models import (
+    Grant,
     get_access_token_model,
     get_application_model,
     get_refresh_token_model,
@@ -32,6 +35,11 @@ def app(user):
     )
     ApplicationPolicy.objects.set_allowed_scopes(application, ["orders:read", "orders:write"])
     return application
+
+
+def basic(client_id, secret):
+    """An HTTP Basic ``Authorization`` value for a client (RFC 6749 section 2.3.1)."""
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
 def authorization_url(application, scope="orders:read", **params):
@@ -281,17 +289,68 @@ def test_denying_a_request_without_scope_redirects_with_access_denied(client, us
     assert parse_qs(urlsplit(answer["Location"]).query)["error"] == ["access_denied"]
 
 
-@pytest.mark.parametrize("missing", ["client_id", "redirect_uri", "response_type"])
-def test_an_incomplete_consent_form_gets_an_error_page_not_a_redirect(client, user, app, missing):
+@pytest.mark.parametrize(
+    "altered",
+    [
+        {"client_id": None},
+        {"redirect_uri": None},
+        {"response_type": None},
+        {"client_id": "no-such-client"},
+        {"resource": "http://[::1"},
+    ],
+)
+def test_an_incomplete_or_altered_consent_form_gets_an_error_page(client, user, app, altered):
     client.force_login(user)
     page = client.get(authorization_url(app))
-    fields = {**consent_fields(page), "allow": "on"}
-    del fields[missing]
+    fields = {**consent_fields(page), "allow": "on", **altered}
+    fields = {name: value for name, value in fields.items() if value is not None}
 
     answer = client.post("/o/authorize/", fields)
 
     assert answer.status_code == 400
     html = answer.content.decode()
     assert "cannot be completed" in html
-    assert "The authorization form arrived incomplete" in html
+    assert "The authorization form arrived incomplete or altered" in html
+    assert not Grant.objects.exists()
+
+
+def test_a_resource_that_is_not_a_uri_is_invalid_target(client, user, app):
+    client.force_login(user)
+
+    answer = client.get(authorization_url(app, resource="http://[::1"))
+
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer["Location"]).query)
+    assert query["error"] == ["invalid_target"]
+    assert query["state"] == ["s1"]
+
+
+def test_a_resource_that_is_not_a_uri_is_invalid_target_at_the_token_endpoint(client, service):
+    answer = client.post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "scope": "orders:read", "resource": "http://[::1"},
+        HTTP_AUTHORIZATION=basic(service.client_id, service.plaintext_secret),
+    )
+
+    assert answer.status_code == 400
+    assert json.loads(answer.content)["error"] == "invalid_target"
     assert not get_access_token_model().objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/o/token/", "/o/revoke_token/", "/o/introspect/"])
+@pytest.mark.parametrize("value", ["Basic \xff\xfe", "Basic é" + "A" * 8, "Basic"])
+def test_a_basic_header_that_is_not_base64_is_invalid_client(client, path, value):
+    answer = client.post(
+        path, {"grant_type": "client_credentials", "token": "t"}, HTTP_AUTHORIZATION=value
+    )
+
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("pk", ["abc", "1.5", "99999999999999999999999"])
+def test_a_grant_that_is_not_a_number_is_not_found(client, user, pk):
+    client.force_login(user)
+
+    assert client.get(f"/o/authorized_tokens/{pk}/delete/").status_code == 404
+    assert client.post(f"/o/authorized_tokens/{pk}/delete/").status_code == 404
