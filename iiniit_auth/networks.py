@@ -3,28 +3,48 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: The longest text of a network: IPv6 with an embedded IPv4 address, and a prefix length.
+_LONGEST = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128")
+#: The characters networks are written with; a key's body is mostly other letters.
+_NETWORK_TEXT = re.compile(r"[0-9A-Fa-f.:/]+")
 
 
 def parse_network(value: str) -> Network:
     """Parse ``"10.0.0.0/8"``, ``"2001:db8::/32"`` or a single address into a network.
 
     Raises ``ValueError`` with a readable message; host bits set (``10.0.0.1/8``) is an error,
-    since it usually means a typo.
+    since it usually means a typo. The message quotes the entry only when it is short or could
+    be a mistyped network.
     """
+    text = value.strip()
     try:
-        return ipaddress.ip_network(value.strip(), strict=True)
+        return ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a network in CIDR notation: {exc}.") from None
+        if not _echoable(text):
+            # ipaddress's own message quotes the entry too, so it is left out as well.
+            raise ValueError(
+                "The entry given is not a network in CIDR notation (e.g. 10.0.0.0/8 or "
+                "2001:db8::/32); it is not repeated here, as it may be a key."
+            ) from None
+        raise ValueError(f"{text!r} is not a network in CIDR notation: {exc}.") from None
+
+
+def _echoable(text: str) -> bool:
+    # Echo short input, or what could be a mistyped network: anything else may be a key (or
+    # most of one) pasted into the wrong field, and error messages are shown and logged.
+    return len(text) <= 16 or (len(text) <= _LONGEST and _NETWORK_TEXT.fullmatch(text) is not None)
 
 
 def normalize(values: Iterable[str] | str) -> list[str]:
     """Return the networks in canonical text form, unique, in order given.
 
     Accepts a list or a string separated by commas, spaces or new lines. Raises ``ValueError``
-    naming the first entry that is not a network.
+    about the first entry that is not a network (see :func:`parse_network`).
     """
     if isinstance(values, str):
         values = values.replace(",", " ").split()

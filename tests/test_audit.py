@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from iiniit_auth import keys
 from iiniit_auth.credentials import ClientPrincipal
@@ -283,6 +284,39 @@ def test_record_refuses_details_holding_a_key(db, details):
         CredentialEvent.record(Kind.API_KEY, "someid", Event.REFUSED, details=details(plaintext))
     assert plaintext not in str(caught.value)
     assert CredentialEvent.objects.count() == 0
+
+
+def test_record_refuses_a_key_in_a_lazy_string_or_a_tuple(db):
+    # A lazy string or a tuple is encoded by DjangoJSONEncoder: the key in it is still refused.
+    plaintext = keys.generate("iik").plaintext
+    with pytest.raises(ValueError, match="shaped like a key"):
+        CredentialEvent.record(
+            Kind.API_KEY, "someid", Event.REFUSED, details={"note": gettext_lazy(plaintext)}
+        )
+    with pytest.raises(ValueError, match="shaped like a key"):
+        CredentialEvent.record(
+            Kind.API_KEY, "someid", Event.REFUSED, details={"t": ("a", plaintext)}
+        )
+    assert CredentialEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # JSON writes "é" as "\u00e9", and "u00e9_" + 44 letters is key-shaped; the text is not.
+        "é_" + "A" * keys.BODY_LENGTH,
+        # A new line is written "\n": "\nx_…" reads "nx_…" in the JSON text.
+        "\nx_" + "A" * keys.BODY_LENGTH,
+        # A control character too: "\x01_…" is written "\u0001_…".
+        "\x01_" + "A" * keys.BODY_LENGTH,
+    ],
+    ids=["non-ascii", "new-line", "control-character"],
+)
+def test_record_judges_the_text_not_its_json_escapes(db, text):
+    event = CredentialEvent.record(
+        Kind.API_KEY, "someid", Event.REVOKED, details={"reason": text, text: [text]}
+    )
+    assert CredentialEvent.objects.get().details == event.details == {"reason": text, text: [text]}
 
 
 def test_record_accepts_public_ids_and_ordinary_text(db):

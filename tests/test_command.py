@@ -362,6 +362,36 @@ def test_a_key_in_the_name_or_reason_is_refused_and_not_echoed(issue):
     assert plaintext not in message
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["issue", "--name", "x", "--scopes", "", "--owner", "{key}"], "--owner"),
+        (["list", "--owner", "{key}"], "--owner"),
+        (["issue", "--owner", "ann", "--name", "x", "--scopes", "orders:read {key}"], "--scopes"),
+        (
+            ["issue", "--owner", "ann", "--name", "x", "--scopes", "", "--networks", "{key}"],
+            "--networks",
+        ),
+    ],
+    ids=["issue-owner", "list-owner", "scopes", "networks"],
+)
+def test_a_key_in_another_option_is_refused_and_not_echoed(issue, args, says):
+    _key, plaintext = issue()
+    message = fails(*(arg.format(key=plaintext) for arg in args))
+    assert says in message
+    assert plaintext[len("iik_") :] not in message
+
+
+def test_a_name_or_reason_only_key_shaped_as_json_is_accepted(user):
+    # The audit log writes "é" as "\u00e9": "u00e9_" + 44 letters is not a key.
+    text = "é_" + "A" * keys.BODY_LENGTH
+    out, _ = run("issue", "--owner", "ann", "--name", text, "--scopes", "", "--quiet")
+    key = stored(out.strip())
+    assert key.name == text
+    run("revoke", key.display_id, "--reason", text)
+    assert APIKey.objects.get(pk=key.pk).revoke_reason == text
+
+
 @pytest.mark.parametrize("action", ["revoke", "rotate"])
 def test_unknown_public_id(db, action):
     assert "There is no API key iik_AAAAAAAAAA" in fails(action, "iik_AAAAAAAAAA")

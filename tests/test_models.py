@@ -186,6 +186,23 @@ def test_a_name_holding_a_key_is_refused(issue):
     assert counts() == before
 
 
+def test_a_name_that_only_its_json_escape_makes_key_shaped_is_accepted(issue):
+    # The audit log writes "é" as "\u00e9": "u00e9_" + 44 letters must not be taken for a key.
+    name = "é_" + "A" * keys.BODY_LENGTH
+    key, _plaintext = issue(name=name)
+    assert fresh(key).name == name
+    assert CredentialEvent.objects.get().details["name"] == name
+
+
+def test_a_key_among_the_scopes_is_refused_without_echoing_it(issue):
+    leaked = a_key_shaped_string()
+    before = counts()
+    with pytest.raises(ValidationError) as caught:
+        issue(scopes=["orders:read", leaked])
+    assert caught.value.message_dict == {"scopes": ["A scope must not contain a key."]}
+    assert counts() == before
+
+
 def test_every_invalid_field_is_named_at_once(issue):
     before = counts()
     with pytest.raises(ValidationError) as caught:
@@ -280,6 +297,14 @@ def test_a_key_pasted_into_the_reason_is_redacted(issue):
     stored = fresh(key)
     assert stored.revoke_reason == "found [redacted] in a public gist"
     assert leaked not in str(CredentialEvent.objects.values_list("details", flat=True)[0])
+
+
+def test_a_reason_that_only_its_json_escape_makes_key_shaped_is_kept(issue):
+    key, _plaintext = issue()
+    reason = "é_" + "A" * keys.BODY_LENGTH
+    key.revoke(reason=reason)
+    assert fresh(key).revoke_reason == reason
+    assert CredentialEvent.objects.get(event="revoked").details == {"reason": reason}
 
 
 def test_a_long_reason_is_cut_to_the_column(issue):

@@ -47,6 +47,29 @@ def test_host_bits_set_refused():
         networks.parse_network("10.0.0.1/8")
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        # A full key, pasted into the wrong field: a secret, never repeated in an error.
+        "iik_4fQx0b7LmZT4MvdebEiC7nn4UnJD9lb6skxh0E000000",
+        # A key one character short is still mostly secret.
+        "iik_4fQx0b7LmZT4MvdebEiC7nn4UnJD9lb6skxh0E00000",
+        "x" * 60,
+    ],
+    ids=["key", "mangled-key", "overlong"],
+)
+def test_parse_network_does_not_echo_what_cannot_be_a_network(value):
+    with pytest.raises(ValueError, match=r"^The entry given is not a network in CIDR") as info:
+        networks.parse_network(value)
+    assert value[:20] not in str(info.value)
+
+
+def test_parse_network_names_a_long_mistyped_ipv6_network():
+    value = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/129"
+    with pytest.raises(ValueError, match=re.escape(repr(value))):
+        networks.parse_network(value)
+
+
 # -- normalize ---------------------------------------------------------------------------------
 
 
@@ -112,6 +135,13 @@ def test_normalize_names_the_bad_entry():
 def test_normalize_refuses_garbage_in_list():
     with pytest.raises(ValueError, match=r"'example\.com'"):
         networks.normalize(["10.0.0.0/8", "example.com"])
+
+
+def test_normalize_does_not_echo_a_pasted_key():
+    key = "iik_4fQx0b7LmZT4MvdebEiC7nn4UnJD9lb6skxh0E000000"
+    with pytest.raises(ValueError, match="not a network") as info:
+        networks.normalize(f"10.0.0.0/8 {key}")
+    assert key[4:] not in str(info.value)
 
 
 # -- allows ------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +48,26 @@ def contains_key(text: str) -> bool:
 def redact_keys(text: str) -> str:
     """Return ``text`` with everything shaped like a key replaced by ``[redacted]``."""
     return _KEY_SHAPED.sub(REDACTED, text)
+
+
+def _as_json(details: dict[str, Any]) -> Any:
+    """``details`` as the log will store them: lazy strings, tuples, dates become JSON values."""
+    return json.loads(DjangoJSONEncoder().encode(details))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in the JSON value ``value``: object keys and values, array items."""
+    # The strings themselves, not the JSON text: its escapes can make harmless text key-shaped
+    # ("é_" and 44 letters is written "\u00e9_…", and "u00e9_…" looks like a key).
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield name
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _address(ip: str | None) -> str | None:
@@ -149,7 +170,7 @@ class CredentialEvent(models.Model):
         a plaintext must never reach the audit log, even by a caller's mistake.
         """
         details = dict(details or {})
-        if contains_key(DjangoJSONEncoder().encode(details)):
+        if any(contains_key(text) for text in _strings(_as_json(details))):
             raise ValueError("Refusing to write something shaped like a key into the audit log.")
         actor_name = ""
         if actor is not None and hasattr(actor, "get_username"):

@@ -27,6 +27,14 @@ NAME_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 200
 
 
+def scope_error(exc: InvalidScope) -> str:
+    """Return the message for ``exc``, which names the unknown scopes unless one holds a key."""
+    if any(contains_key(name) for name in exc.unknown):
+        # A key pasted among the scopes is a secret: the message must not repeat it.
+        return str(_("A scope must not contain a key."))
+    return str(exc)
+
+
 class _Never:
     def __repr__(self) -> str:
         return "NEVER"
@@ -160,7 +168,7 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
         try:
             scope_text = scopes.to_string(scopes.normalize(scope_names))
         except InvalidScope as exc:
-            errors["scopes"] = str(exc)
+            errors["scopes"] = scope_error(exc)
         try:
             network_list = networks.normalize(allowed_networks)
         except ValueError as exc:

@@ -33,7 +33,8 @@ from oauth2_provider.settings import oauth2_settings
 
 from iiniit_auth import scopes, signals
 from iiniit_auth.exceptions import InvalidScope
-from iiniit_auth.models.audit import AnyUser, CredentialEvent
+from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, redact_keys
+from iiniit_auth.models.managers import scope_error
 
 #: An instance of django-oauth-toolkit's (possibly swapped) Application model: it is untyped.
 AnyApplication = Any
@@ -122,7 +123,7 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
         try:
             after = scopes.normalize(allowed)
         except InvalidScope as exc:
-            raise ValidationError({"allowed_scopes": str(exc)}) from None
+            raise ValidationError({"allowed_scopes": scope_error(exc)}) from None
         with transaction.atomic(using=router.db_for_write(self.model)):
             policy = self._locked(application, actor)
             before = policy.scope_list
@@ -273,7 +274,8 @@ def record_application_created(
 
     Runs by itself for every application saved for the first time (django-oauth-toolkit's admin
     and views, code), with the application's user (``application.user``) as the actor;
-    :func:`register_application` records it with the actor it is given instead.
+    :func:`register_application` records it with the actor it is given instead. Anything shaped
+    like a key in the name is recorded as ``[redacted]``.
     """
     event = CredentialEvent.record(
         CredentialEvent.Kind.OAUTH_APPLICATION,
@@ -282,7 +284,9 @@ def record_application_created(
         actor=actor,
         ip=ip,
         details={
-            "name": application.name,
+            # register_application refuses such a name, but django-oauth-toolkit's own admin
+            # and registration view save any: their save must not fail on it.
+            "name": redact_keys(str(application.name)),
             "client_type": application.client_type,
             "grant_type": application.authorization_grant_type,
         },
@@ -313,6 +317,9 @@ def _registration_errors(application: AnyApplication) -> dict[str, list[str]]:
     from iiniit_auth.oauth.redirects import refusal
 
     errors: dict[str, list[str]] = {}
+    if contains_key(str(application.name)):
+        # The name is shown in admin, on the consent page and in the audit log: never a secret.
+        errors["name"] = [str(_("A name must not contain a key."))]
     if application.authorization_grant_type in REFUSED_GRANTS:
         errors["authorization_grant_type"] = [
             str(
@@ -344,8 +351,9 @@ def register_application(
     generated here and returned this once: django-oauth-toolkit stores only its hash.
     ``allowed_scopes`` becomes the application's policy (none by default). Raises
     ``ValidationError`` naming the fields for anything django-oauth-toolkit's validation refuses
-    (e.g. a missing redirect URI), an implicit or password grant, a redirect URI over plain http
-    to a host that is not loopback, or an unregistered scope; nothing is written then. Records
+    (e.g. a missing redirect URI), a name holding something shaped like a key, an implicit or
+    password grant, a redirect URI over plain http to a host that is not loopback, or an
+    unregistered scope; nothing is written then. Records
     ``created`` (and ``scopes_changed``) events and sends ``oauth_application_created``.
     """
     Application = get_application_model()
@@ -362,7 +370,7 @@ def register_application(
     try:
         scope_list = scopes.normalize(allowed_scopes)
     except InvalidScope as exc:
-        errors["allowed_scopes"] = [str(exc)]
+        errors["allowed_scopes"] = [scope_error(exc)]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic(using=router.db_for_write(Application)):

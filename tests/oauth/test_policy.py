@@ -273,6 +273,57 @@ def test_registering_refuses_what_would_not_work_safely(user, fields, field):
     assert not CredentialEvent.objects.exists()
 
 
+KEY_SHAPED = "abc_" + "A1b2" * 11
+
+
+def test_registering_refuses_a_key_shaped_name_before_writing(user):
+    with pytest.raises(ValidationError) as raised:
+        register_application(
+            name=f"copied {KEY_SHAPED}",
+            user=user,
+            client_type="public",
+            authorization_grant_type="authorization-code",
+            redirect_uris="https://shop.example.com/callback",
+        )
+
+    assert raised.value.message_dict["name"] == ["A name must not contain a key."]
+    assert KEY_SHAPED not in str(raised.value)
+    assert not get_application_model().objects.exists()
+    assert not CredentialEvent.objects.exists()
+
+
+def test_an_application_saved_elsewhere_with_a_key_shaped_name_is_audited_redacted(user):
+    # django-oauth-toolkit's own admin and registration views save without our validation:
+    # the save must not fail, and the log must not hold the key.
+    Application = get_application_model()
+    application = Application.objects.create(
+        name=f"copied {KEY_SHAPED}",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+
+    (event,) = application_events(application, CredentialEvent.Event.CREATED)
+    assert event.details["name"] == "copied [redacted]"
+
+
+def test_a_key_among_the_scopes_is_refused_without_echoing_it(oauth_app, user):
+    with pytest.raises(ValidationError) as raised:
+        ApplicationPolicy.objects.set_allowed_scopes(oauth_app, ["orders:read", KEY_SHAPED])
+    assert raised.value.message_dict["allowed_scopes"] == ["A scope must not contain a key."]
+    with pytest.raises(ValidationError) as raised:
+        register_application(
+            name="Shop app",
+            user=user,
+            client_type="public",
+            authorization_grant_type="authorization-code",
+            redirect_uris="https://shop.example.com/callback",
+            allowed_scopes=[KEY_SHAPED],
+        )
+    assert KEY_SHAPED not in str(raised.value)
+    assert not ApplicationPolicy.objects.exists()
+
+
 def test_a_long_client_id_is_audited_by_primary_key(user):
     Application = get_application_model()
     application = Application.objects.create(

@@ -212,7 +212,18 @@ class Command(BaseCommand):
         return timezone.now() + expires_in
 
     def _user(self, username: str) -> AnyUser:
-        """The user whose USERNAME_FIELD is ``username``, or ``CommandError``."""
+        """The user whose USERNAME_FIELD is ``username``, or ``CommandError``.
+
+        Something shaped like a key is refused without a lookup, and its text is never echoed.
+        """
+        if _KEY_SHAPED.search(username):
+            raise CommandError(
+                _(
+                    "--owner must be a username, not an API key: it was not used. A key typed on "
+                    "a command line stays in the shell's history; if others can read that "
+                    "history, rotate the key."
+                )
+            )
         user_model = get_user_model()
         try:
             return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
