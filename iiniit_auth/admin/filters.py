@@ -2,12 +2,14 @@
 
 The API key list filters by status, activity and scope (none of them queries to render). Both
 lists search by public id, written with or without its prefix; a whole key pasted into the
-search box is cut down to its public id before the list is shown (:func:`search_without_keys`).
+search box is cut down to its public id before the list is shown (:func:`search_without_keys`),
+as it is on the OAuth lists, which also leave out a pasted OAuth token.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.contrib import admin
@@ -123,17 +125,24 @@ def public_id_terms(search_term: str) -> str:
     return _key_words().sub(public_id, search_term)
 
 
-def search_without_keys(request: HttpRequest) -> HttpResponseRedirect | None:
+def search_without_keys(
+    request: HttpRequest, find_secrets: Callable[[list[str]], Collection[str]] | None = None
+) -> HttpResponseRedirect | None:
     """A redirect to the same list searching public ids, if the search holds a whole key.
 
     Admin echoes the search into the search box, the pagination and every row's link; a key
     pasted there would be repeated all over the page. The redirect answers before any of that.
-    Returns None when the search holds no whole key.
+    ``find_secrets``, given the words of the search, returns those that are other secrets (an
+    OAuth token): they are left out. Returns None when the search holds no whole key and no secret.
     """
     term = request.GET.get(SEARCH_VAR, "")
     whole = any(len(match[1]) == keys.BODY_LENGTH for match in _key_words().finditer(term))
-    if not whole:
+    words = [word for word in re.split(r"[\s\"',]+", term) if word]
+    found = set(find_secrets(words)) if find_secrets is not None and words else set()
+    if not whole and not found:
         return None
+    if found:
+        term = " ".join(word for word in words if word not in found)
     query = request.GET.copy()
     query[SEARCH_VAR] = public_id_terms(term)
     return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")

@@ -6,6 +6,7 @@ No form here saves anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final, cast
 
@@ -26,7 +27,7 @@ from django.utils.translation import ngettext
 
 from iiniit_auth import networks, scopes
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.durations import format_duration, parse_duration
+from iiniit_auth.durations import MAX_DURATION, format_duration, parse_duration
 from iiniit_auth.models import NEVER, AbstractAPIKey
 from iiniit_auth.models.managers import NAME_MAX_LENGTH, REASON_MAX_LENGTH
 
@@ -67,6 +68,31 @@ def expiry_choices() -> tuple[list[tuple[str, str]], str]:
     return marked, default
 
 
+class OwnerSelect(AutocompleteSelect):
+    """Django's autocomplete of users, rendering only a selected value that names a user.
+
+    Django's widget filters the users by the value as sent, so a value that is no id (``abc``,
+    ``1.5``, a number too large for the column, a key pasted into the wrong field) raises
+    ``ValueError`` or ``OverflowError`` while the form is shown again with its errors. Here such
+    a value is left out: the field says "Select a valid choice" and the value is not shown.
+    """
+
+    def optgroups(
+        self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None
+    ) -> list[tuple[str | None, list[dict[str, Any]], int | None]]:
+        field = self.choices.field
+        return super().optgroups(name, [v for v in value if _names_a_choice(field, v)], attr)
+
+
+def _names_a_choice(field: forms.ModelChoiceField[Any], value: str) -> bool:
+    # The field's own lookup, which refuses what its column cannot hold without a query error.
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def owner_widget(field: ForeignKey[Any, Any], admin_site: AdminSite) -> forms.Widget:
     """Autocomplete when the user model's admin can search users, else a raw id with lookup."""
     user_model = get_user_model()
@@ -74,7 +100,7 @@ def owner_widget(field: ForeignKey[Any, Any], admin_site: AdminSite) -> forms.Wi
         admin_site.is_registered(user_model)
         and admin_site.get_model_admin(user_model).search_fields
     ):
-        return AutocompleteSelect(field, admin_site)
+        return OwnerSelect(field, admin_site)
     return ForeignKeyRawIdWidget(field.remote_field, admin_site)
 
 
@@ -155,6 +181,14 @@ class IssueForm(OnceForm):
             day: date | None = data.get("expires_on")
             if day is None:
                 self.add_error("expires_on", _("Give the date the key stops working."))
+            elif day >= timezone.localdate() + MAX_DURATION:
+                # The bound of every typed lifetime; past it, "the day after" and rotating
+                # (expiry + grace) can overflow datetime, and some databases' timestamps.
+                self.add_error(
+                    "expires_on",
+                    _("The date is too far ahead: a key lives at most %(years)d years.")
+                    % {"years": MAX_DURATION.days // 365},
+                )
             else:
                 # The end of the chosen day, in the current time zone: the key works all of it.
                 end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

@@ -8,6 +8,8 @@
 * Access and refresh tokens: read-only lists with a bulk "revoke" action (``revoke_token``),
   allowed to whoever may delete the token model (revoking is what deleting means there).
   The token value and its checksum are never shown.
+* On all three lists, a whole API key or an OAuth token pasted into the search box is left
+  out of it before the list is shown, so the page does not repeat it.
 * Grants and ID tokens keep django-oauth-toolkit's admins.
 * Two overview sections: applications and access tokens, one aggregate query each.
 """
@@ -38,7 +40,13 @@ from oauth2_provider.models import (
 from iiniit_auth import scopes
 from iiniit_auth.admin import oauth_views, overview
 from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
-from iiniit_auth.admin.oauth_tokens import ACTIVE, AccessTokenAdmin, RefreshTokenAdmin, scope_codes
+from iiniit_auth.admin.oauth_tokens import (
+    ACTIVE,
+    AccessTokenAdmin,
+    RefreshTokenAdmin,
+    scope_codes,
+    search_without_secrets,
+)
 from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models import ApplicationPolicy
 
@@ -136,6 +144,12 @@ class ApplicationAdmin(ModelAdmin):
         return False
 
     # -- list -----------------------------------------------------------------------------
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list; a search holding a whole API key or an OAuth token is redirected first."""
+        return search_without_secrets(request) or super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         live = (

@@ -18,6 +18,7 @@ from oauth2_provider.models import AbstractApplication, get_application_model
 
 from iiniit_auth import scopes
 from iiniit_auth.admin.forms import OnceForm, owner_widget
+from iiniit_auth.models.audit import contains_key
 from iiniit_auth.oauth.redirects import refusal
 
 #: The grants offered: RFC 9700 leaves these two (no implicit, no password grant).
@@ -140,6 +141,14 @@ class ApplicationChangeForm(forms.ModelForm):  # type: ignore[type-arg]
         if "allowed_scopes" in self.fields:
             field = cast(forms.MultipleChoiceField, self.fields["allowed_scopes"])
             field.choices = scope_choices()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name") or ""
+        # register_application refuses such a name, but this form is saved by ModelAdmin, so
+        # the check is made here, with the same test as APIKey.objects.issue and the audit log.
+        if contains_key(name):
+            raise forms.ValidationError(_("A name must not contain a key."), code="invalid")
+        return name
 
     def clean_redirect_uris(self) -> str:
         return check_redirect_uris(" ".join((self.cleaned_data.get("redirect_uris") or "").split()))

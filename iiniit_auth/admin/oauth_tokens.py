@@ -3,22 +3,28 @@
 Lists with application, user, scopes, expiry and status, and a bulk "revoke" action through
 :func:`iiniit_auth.oauth.tokens.revoke_token`, allowed to whoever may delete the token model
 (revoking is what deleting means there). No add, no change, no delete; the token value and
-its checksum are never shown. Registered by :mod:`iiniit_auth.admin.oauth`.
+its checksum are never shown, nor searched: a token pasted into the search box, like a whole
+API key, is left out before the list is shown (:func:`stored_tokens`). Registered by
+:mod:`iiniit_auth.admin.oauth`.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from iiniit_auth.admin.filters import search_without_keys
 from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
@@ -36,6 +42,28 @@ def scope_codes(names: list[str]) -> SafeString:
     if not names:
         return format_html('<span class="quiet">{}</span>', _("none"))
     return format_html_join(" ", '<code class="iiniit-scope">{}</code>', ((s,) for s in names))
+
+
+def stored_tokens(words: Iterable[str]) -> set[str]:
+    """Return the ``words`` that are the value of a stored access or refresh token. Two queries.
+
+    Tokens have no shape to tell them by, so each word is looked up by its SHA-256 checksum, the
+    way django-oauth-toolkit finds a token it is sent.
+    """
+    checksums = {hashlib.sha256(word.encode()).hexdigest(): word for word in words}
+    found: set[str] = set()
+    for model in (get_access_token_model(), get_refresh_token_model()):
+        rows = model._default_manager.filter(token_checksum__in=checksums)
+        found.update(rows.values_list("token_checksum", flat=True))
+    return {checksums[checksum] for checksum in found}
+
+
+def search_without_secrets(request: HttpRequest) -> HttpResponseRedirect | None:
+    """A redirect to the same list, its search without whole API keys and OAuth tokens.
+
+    Returns None when the search holds neither (:func:`filters.search_without_keys`).
+    """
+    return search_without_keys(request, stored_tokens)
 
 
 def badge(status: str, label: Any) -> SafeString:
@@ -91,6 +119,12 @@ class TokenAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list; a search holding a whole API key or a token is redirected first."""
+        return search_without_secrets(request) or super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

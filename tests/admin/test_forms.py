@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, ForeignKeyRawIdWidget
 from django.utils import timezone
 
+from iiniit_auth import keys
 from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm, expiry_choices
 from iiniit_auth.models import NEVER, APIKey
 
@@ -75,6 +76,52 @@ def test_expiry_becomes_issue_arguments(user):
 def test_today_is_a_valid_expiry_date(user):
     form = valid(user, expires_in="date", expires_on=timezone.localdate().isoformat())
     assert form.issue_arguments()["expires_at"] > timezone.now()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30", "2999-01-01", None])
+def test_an_expiry_date_past_100_years_is_refused(user, day):
+    # 9999-12-31 overflowed datetime; any date past 100 years overflowed rotating the key.
+    day = day or (timezone.localdate() + timedelta(days=36_500)).isoformat()
+    data = {"once": "t", "name": "n", "owner": user.pk, "expires_in": "date", "expires_on": day}
+    form = issue_form(data)
+    assert not form.is_valid()
+    assert form.errors["expires_on"] == [
+        "The date is too far ahead: a key lives at most 100 years."
+    ]
+
+
+def test_an_expiry_date_just_within_100_years_is_accepted(user):
+    day = timezone.localdate() + timedelta(days=36_499)
+    form = valid(user, expires_in="date", expires_on=day.isoformat())
+    assert timezone.localtime(form.issue_arguments()["expires_at"]).date() == day + timedelta(1)
+
+
+# A key-shaped value never issued (nothing checks its checksum here).
+PASTED_KEY = "iik_" + "K" * keys.BODY_LENGTH
+
+
+@pytest.mark.parametrize(
+    "owner",
+    ["abc", "1.5", "é", "\x00", "99999999999999999999999", "-99999999999999999999999", PASTED_KEY],
+    ids=["letters", "fraction", "accent", "nul", "huge", "huge negative", "pasted key"],
+)
+@pytest.mark.parametrize("searchable", [True, False], ids=["autocomplete", "raw id"])
+def test_an_owner_that_is_no_user_id_is_an_error_not_a_crash(user, owner, searchable):
+    site = admin.site if searchable else admin.AdminSite(name="bare")
+    form = issue_form({"once": "t", "name": "n", "owner": owner, "expires_in": "30d"}, site)
+    assert not form.is_valid()
+    # "Select a valid choice." (Django's CharField says "Null characters are not allowed.")
+    assert len(form.errors["owner"]) == 1
+    html = str(form["owner"])  # Django's autocomplete raised ValueError/OverflowError here
+    assert PASTED_KEY not in str(form.errors)
+    if searchable:  # (a raw id input shows what was typed, as Django's does)
+        assert PASTED_KEY not in html
+
+
+def test_a_valid_owner_stays_selected_when_the_form_is_shown_again(user):
+    form = issue_form({"once": "t", "name": "", "owner": user.pk, "expires_in": "30d"})
+    assert not form.is_valid()
+    assert f'<option value="{user.pk}" selected>{user.username}</option>' in str(form["owner"])
 
 
 def test_networks_are_normalized(user):

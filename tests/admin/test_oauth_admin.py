@@ -8,6 +8,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -31,6 +32,8 @@ TOKENS = "/admin/oauth2_provider/accesstoken/"
 REFRESH = "/admin/oauth2_provider/refreshtoken/"
 SECRET = re.compile(r'id="iiniit-plaintext"[^>]*>([^<]+)<')
 VIEW_APP = "oauth2_provider.view_application"
+#: Shaped like a key of some other prefix: the audit log refuses it as it refuses ours.
+KEY_SHAPED = "abc_" + "a1" * 22
 
 
 def change(app):
@@ -107,7 +110,7 @@ def tokens_of(app, user, live=2, expired=1):
     return made
 
 
-def register_form(client, user, **fields):
+def register_form(client, user, /, **fields):
     page = client.get(ADD)
     data = {
         "once": page.context["form"]["once"].value(),
@@ -205,6 +208,33 @@ def test_registration_errors_land_on_their_fields(admin_client, user, fields, fi
     assert not Application.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "99999999999999999999999", "\x00", KEY_SHAPED])
+def test_a_user_that_is_no_user_id_is_a_form_error(admin_client, user, value):
+    response = register_form(admin_client, user, user=value)
+    assert response.status_code == 200  # was 500: the user's autocomplete looked the value up
+    assert "user" in response.context["form"].errors
+    assert KEY_SHAPED not in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_a_key_shaped_name_is_a_form_error(admin_client, user):
+    response = register_form(admin_client, user, name=f"copy of {KEY_SHAPED}")
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["A name must not contain a key."]
+    assert not Application.objects.exists()
+    assert not CredentialEvent.objects.exists()
+
+
+def test_a_registration_error_of_no_field_is_a_form_error(admin_client, user, monkeypatch):
+    def refuse(**kwargs):
+        raise ValidationError("Refused for no field in particular.")
+
+    monkeypatch.setattr("iiniit_auth.admin.oauth_views.register_application", refuse)
+    response = register_form(admin_client, user)
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == ["Refused for no field in particular."]
+
+
 def test_registering_needs_the_add_permission(staff, user):
     assert staff(VIEW_APP).get(ADD).status_code == 403
 
@@ -285,6 +315,16 @@ def test_a_redirect_uri_over_plain_http_is_refused_on_the_change_page(admin_clie
     assert "redirect_uris" in response.context["adminform"].form.errors
     app.refresh_from_db()
     assert app.redirect_uris == "https://client.example.com/cb"
+
+
+def test_a_key_shaped_name_is_refused_on_the_change_page(admin_client, registered):
+    app, _secret = registered
+    data = {"name": f"copy of {KEY_SHAPED}", "redirect_uris": "", "allowed_scopes": ["orders:read"]}
+    response = admin_client.post(change(app), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == ["A name must not contain a key."]
+    app.refresh_from_db()
+    assert app.name == "Billing service"
 
 
 def test_without_the_policy_permission_scopes_are_read_only(staff, registered):
@@ -451,6 +491,47 @@ def test_searching_tokens_by_application_and_user(admin_client, registered, user
     found = admin_client.get(f"{TOKENS}?q={other_user.username}").context["cl"].result_count
     assert found == 1
     assert admin_client.get(f"{TOKENS}?q=Billing").context["cl"].result_count == 2
+
+
+def _token_values(app, user):
+    """An access token and its refresh token, and their values (stored only as checksums)."""
+    access_value, refresh_value = secrets.token_urlsafe(30), secrets.token_urlsafe(30)
+    access = AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=access_value,
+        scope="orders:read",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    RefreshToken.objects.create(
+        user=user, application=app, token=refresh_value, access_token=access
+    )
+    return access_value, refresh_value
+
+
+@pytest.mark.parametrize("url", [APPS, TOKENS, REFRESH])
+def test_a_token_pasted_into_the_search_is_left_out(admin_client, registered, user, url):
+    app, _secret = registered
+    pasted = _token_values(app, user)
+    for value in pasted:
+        response = admin_client.get(url, {"q": f"Billing {value}", "o": "1"})
+        assert response.status_code == 302
+        assert value not in response["Location"]
+        assert response["Location"] == f"{url}?q=Billing&o=1"
+        page = admin_client.get(response["Location"])
+        assert page.context["cl"].result_count == 1
+        assert value not in page.content.decode()
+    assert admin_client.get(url, {"q": "Billing"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [APPS, TOKENS, REFRESH])
+def test_an_api_key_pasted_into_the_search_is_cut_to_its_public_id(admin_client, issue, url):
+    key, plaintext = issue()
+    response = admin_client.get(url, {"q": plaintext})
+    assert response.status_code == 302
+    assert plaintext not in response["Location"]
+    assert key.public_id in response["Location"]
+    assert plaintext not in admin_client.get(response["Location"]).content.decode()
 
 
 # -- overview -----------------------------------------------------------------------------

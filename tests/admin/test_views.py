@@ -180,6 +180,24 @@ def test_errors_of_issue_land_on_the_form_field(admin_client, issue_form, issue)
     assert APIKey.objects.count() == 1
 
 
+@pytest.mark.parametrize("owner", ["abc", "99999999999999999999999", "\x00", "paste"])
+def test_an_owner_that_is_no_user_id_is_a_form_error(admin_client, issue_form, issue, owner):
+    _key, leaked = issue(name="other")
+    owner = leaked if owner == "paste" else owner
+    response = issue_form(admin_client, owner=owner)
+    assert response.status_code == 200  # was 500: the owner's autocomplete looked the value up
+    assert "owner" in response.context["form"].errors
+    assert leaked not in response.content.decode()
+    assert APIKey.objects.count() == 1
+
+
+def test_an_expiry_date_past_100_years_is_a_form_error(admin_client, issue_form):
+    response = issue_form(admin_client, expires_in="date", expires_on="9999-12-31")
+    assert response.status_code == 200  # was 500: OverflowError computing the end of the day
+    assert "at most 100 years" in response.context["form"].errors["expires_on"][0]
+    assert not APIKey.objects.exists()
+
+
 def test_an_inactive_owner_cannot_be_chosen(admin_client, issue_form, user):
     user.is_active = False
     user.save()
