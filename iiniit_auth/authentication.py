@@ -275,6 +275,10 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
                 if getattr(access_token, "application", None) is None:
                     raise refuse(request, "Bearer")
                 return ClientPrincipal(access_token.application), access_token
+            if not user.is_active:
+                # django-oauth-toolkit does not check it: a deactivated user's tokens must stop
+                # working here as they do without introspection.
+                raise refuse(request, "Bearer")
             return user, access_token
         checksum = hashlib.sha256(token.encode("ascii")).hexdigest()
         access_token = lookup.fetch(

@@ -232,12 +232,13 @@ class ChallengeMixin:
                 if header_read and only_header:
                     reads[authenticator] = None
                     continue
-                value = reads[authenticator] = authenticator.read_credential(request)
-                header_read = header_read or (only_header and value is not None)
-        if self in reads:
-            return reads[self]  # type: ignore[no-any-return]
-        value = reads[self] = self.read_credential(request)  # not one of the request's classes
-        return value
+                # Kept in ``reads`` only, never in a local: a frame's locals are printed in
+                # error reports, and a bearer token has no shape redaction could find.
+                reads[authenticator] = authenticator.read_credential(request)
+                header_read = header_read or (only_header and reads[authenticator] is not None)
+        if self not in reads:  # not one of the request's classes
+            reads[self] = self.read_credential(request)
+        return reads[self]  # type: ignore[no-any-return]
 
     def challenge(self, request: Request) -> str:
         scheme = self.scheme()

@@ -263,10 +263,16 @@ class SafeExceptionReporterFilter(debug.SafeExceptionReporterFilter):
     """Django's exception reporter filter, plus: no key in ``META`` or in frame variables.
 
     Set ``DEFAULT_EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporterFilter"``.
-    Django's ``sensitive_variables`` and ``sensitive_post_parameters`` still apply only when
-    ``DEBUG`` is False; keys are removed whatever ``DEBUG`` says, because a technical 500 page
-    is easily copied into a ticket or a chat.
+    Keys are removed whatever ``DEBUG`` says, because a technical 500 page is easily copied into
+    a ticket or a chat; for the same reason Django's ``sensitive_variables`` and
+    ``sensitive_post_parameters`` apply with ``DEBUG`` on too (Django applies them only with it
+    off). A bearer token has no shape to find it by: ``sensitive_variables`` is what hides it in
+    the frames of the code that reads it.
     """
+
+    def is_active(self, request: HttpRequest | None) -> bool:
+        """Always: what a view marks sensitive is hidden on the technical 500 page as well."""
+        return True
 
     def get_safe_request_meta(self, request: HttpRequest) -> dict[str, Any]:
         """Return ``request.META`` with the ``Authorization`` header hidden and keys removed

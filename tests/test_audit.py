@@ -286,6 +286,28 @@ def test_record_refuses_details_holding_a_key(db, details):
     assert CredentialEvent.objects.count() == 0
 
 
+@pytest.mark.parametrize("prefix", ["ab", "x1"])
+def test_record_refuses_keys_of_the_shortest_prefixes(db, prefix):
+    # KEY_PREFIX may be as short as 2 characters (conf.py): such a key is a key too.
+    plaintext = keys.generate(prefix).plaintext
+    for text in (plaintext, f"lost: {plaintext}", f"({plaintext})"):
+        with pytest.raises(ValueError, match="shaped like a key"):
+            CredentialEvent.record(Kind.API_KEY, "someid", Event.REFUSED, details={"n": text})
+    assert CredentialEvent.objects.count() == 0
+
+
+def test_a_key_of_a_two_letter_prefix_in_a_revoke_reason_is_redacted(settings, user):
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "KEY_PREFIX": "ab"}
+    key, plaintext = APIKey.objects.issue(owner=user, name="short", scopes=["orders:read"])
+    assert plaintext.startswith("ab_")
+
+    key.revoke(reason=f"pasted {plaintext} in a chat")
+
+    assert APIKey.objects.get(pk=key.pk).revoke_reason == "pasted [redacted] in a chat"
+    revoked = CredentialEvent.objects.get(event=Event.REVOKED)
+    assert revoked.details == {"reason": "pasted [redacted] in a chat"}
+
+
 def test_record_refuses_a_key_in_a_lazy_string_or_a_tuple(db):
     # A lazy string or a tuple is encoded by DjangoJSONEncoder: the key in it is still refused.
     plaintext = keys.generate("iik").plaintext

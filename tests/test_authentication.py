@@ -321,6 +321,31 @@ def test_key_with_networks_and_no_client_address_is_refused(issue, api):
     assert CredentialEvent.objects.get(event="refused").details == {"reason": "network"}
 
 
+def test_key_with_networks_and_no_remote_addr_at_all_is_refused(issue, rf):
+    # ASGI over a unix socket gives no client address: META has no REMOTE_ADDR whatever.
+    _key, plaintext = issue(allowed_networks=["10.0.0.0/8"])
+    request = rf.get("/echo/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
+    del request.META["REMOTE_ADDR"]
+
+    response = EchoView.as_view()(request)
+
+    assert response.status_code == 401
+    refused = CredentialEvent.objects.get(event="refused")
+    assert refused.details == {"reason": "network"}
+    assert refused.ip is None
+
+
+def test_key_without_networks_and_no_remote_addr_is_accepted(issue, rf):
+    key, plaintext = issue()
+    request = rf.get("/echo/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
+    del request.META["REMOTE_ADDR"]
+
+    response = EchoView.as_view()(request)
+
+    assert response.status_code == 200
+    assert response.data["auth_pk"] == key.pk
+
+
 # -- settings -----------------------------------------------------------------------------------
 
 
@@ -586,6 +611,111 @@ def test_expired_client_credentials_token_is_401(client_credentials, api):
     )
 
     assert bearer(api, value).status_code == 401
+
+
+# -- a resource server that introspects remotely ---------------------------------------------
+
+#: Nothing listens there: the connection is refused at once, as when the server is down.
+UNREACHABLE_INTROSPECTION = "http://127.0.0.1:9/introspect/"
+
+
+@pytest.fixture
+def introspecting(settings):
+    """django-oauth-toolkit set up as a resource server introspecting at an unreachable server.
+
+    Setting OAUTH2_PROVIDER sends setting_changed, on which django-oauth-toolkit reloads
+    oauth2_settings.
+    """
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "RESOURCE_SERVER_INTROSPECTION_URL": UNREACHABLE_INTROSPECTION,
+        "RESOURCE_SERVER_AUTH_TOKEN": "resource-server-credential",
+    }
+
+
+def tried_the_introspection_server(caplog):
+    return any(
+        record.name == "oauth2_provider" and "Introspection: Failed POST" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_introspecting_a_locally_stored_user_token_authenticates_its_user(
+    introspecting, oauth_token, api, user, caplog
+):
+    token, value = oauth_token()
+
+    body = ok(bearer(api, value))
+
+    assert body["user_type"] == type(user).__name__
+    assert body["user_pk"] == user.pk
+    assert body["auth_pk"] == token.pk
+    assert not tried_the_introspection_server(caplog)  # stored here: no need to ask
+
+
+def test_introspecting_a_client_credentials_token_authenticates_its_application(
+    introspecting, client_credentials, api
+):
+    token, value = client_credentials()
+
+    body = ok(bearer(api, value))
+
+    assert body["user_type"] == "ClientPrincipal"
+    assert body["user"] == f"client:{token.application.client_id}"
+    assert body["auth_pk"] == token.pk
+    assert bearer(api, value, url="/api/orders/").status_code == 200
+    assert api.post("/api/orders/", HTTP_AUTHORIZATION=f"Bearer {value}").status_code == 403
+
+
+@pytest.mark.parametrize("state", ["unknown", "expired"])
+def test_introspecting_a_token_the_server_cannot_vouch_for_is_401_invalid_token(
+    introspecting, oauth_token, api, caplog, state
+):
+    _token, value = oauth_token(expires_in=-60 if state == "expired" else 3600)
+    if state == "unknown":
+        value = "not-" + value
+
+    response = bearer(api, value)
+
+    # Not stored here (or no longer valid): django-oauth-toolkit asked the remote server,
+    # which could not be reached, and the answer is the generic refusal, not anonymity.
+    assert tried_the_introspection_server(caplog)
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Invalid, expired or revoked credential.",
+        "error": "invalid_token",
+    }
+    assert response["WWW-Authenticate"] == BEARER_401
+    assert value not in caplog.text
+
+
+def test_introspecting_a_token_of_neither_user_nor_application_is_401(introspecting, db, api):
+    value = secrets.token_urlsafe(30)
+    get_access_token_model().objects.create(
+        user=None,
+        application=None,
+        token=value,
+        scope="orders:read",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+
+    response = bearer(api, value)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert response["WWW-Authenticate"] == BEARER_401
+
+
+def test_introspecting_a_token_of_an_inactive_user_is_401(introspecting, oauth_token, api, user):
+    # docs/http.md: "a key or token whose owner is inactive" gets the generic 401.
+    _token, value = oauth_token()
+    user.is_active = False
+    user.save()
+
+    response = bearer(api, value)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == BEARER_401
 
 
 # -- reading each class's input once ---------------------------------------------------------

@@ -22,7 +22,7 @@ from iiniit_auth import cache as key_cache_module
 from iiniit_auth import instances, lookup
 from iiniit_auth.authentication import APIKeyAuthentication
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import APIKey
+from iiniit_auth.models import APIKey, CredentialEvent
 from tests.orgkeys.models import TeamAPIKey
 
 
@@ -254,6 +254,28 @@ def test_an_entry_with_the_right_version_but_other_fields_is_a_miss(cached):
     short = pickle.dumps((found.version, (1, 2), (3,)))
 
     assert found.load(short, "default") is None
+
+
+def test_an_entry_of_another_version_is_a_miss_even_when_its_fields_fit(
+    cached, key, api, commit, django_assert_num_queries
+):
+    # Written by a process whose fields differ in name or type but not in number: read as
+    # this layout, its values would land in the wrong fields. Here the stale entry says the
+    # key is live, and the database says it is revoked.
+    stored, plaintext = key
+    found = key_cache_module.layout(APIKey)
+    _version, key_row, owner_row = pickle.loads(found.dump(stored))  # noqa: S301 (our own entry)
+    other = pickle.dumps(("0" * len(found.version), key_row, owner_row))
+    assert found.load(pickle.dumps((found.version, key_row, owner_row)), "default") is not None
+    with commit():
+        stored.revoke(reason="leaked")
+    cached.set(key_cache_module.entry_key(APIKey, stored.public_id), other)
+
+    assert found.load(other, "default") is None
+    # A miss: the key is read from the database (one query), and its refusal audited (one).
+    with django_assert_num_queries(2):
+        assert who(api, plaintext).status_code == 401
+    assert CredentialEvent.objects.get(event="refused").details == {"reason": "revoked"}
 
 
 def test_another_models_entry_is_a_miss(cached, key):

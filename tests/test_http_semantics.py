@@ -36,9 +36,14 @@ class BearerFirst(KeyFirst):
     authentication_classes = [OAuth2Authentication, APIKeyAuthentication]
 
 
+class BearerOnly(KeyFirst):
+    authentication_classes = [OAuth2Authentication]
+
+
 urlpatterns = [
     path("key-first/", KeyFirst.as_view()),
     path("bearer-first/", BearerFirst.as_view()),
+    path("bearer-only/", BearerOnly.as_view()),
 ]
 
 pytestmark = pytest.mark.urls(__name__)
@@ -243,6 +248,11 @@ MALFORMED = [
     ("query twice", None, {"api_key": ["{k1}", "{k1}"]}, "more than once"),
     ("query twice, two keys", None, {"api_key": ["{k1}", "{k2}"]}, "more than once"),
     ("bearer and query", "Bearer {t}", {"api_key": "{k1}"}, "both given"),
+    # RFC 9110 section 11.1: the scheme is case-insensitive, so these headers are ours.
+    ("lower-case scheme, extra part", "apikey {k1} extra", {}, "exactly one credential"),
+    ("upper-case scheme, two parts", "APIKEY a b", {}, "exactly one credential"),
+    ("upper-case bearer, extra part", "BEARER {t} extra", {}, "exactly one credential"),
+    ("lower-case bearer, tab", "bearer\t{t}", {}, "not tabs"),
     ("query not a token68", None, {"api_key": "{k1} x"}, "not a well-formed key"),
     ("query empty", None, {"api_key": ""}, "not a well-formed key"),
     ("query 10 KB", None, {"api_key": "a" * 10240}, "not a well-formed key"),
@@ -298,6 +308,66 @@ def test_malformed_answers_the_same_in_either_order(api, creds):
             for order in ("key-first", "bearer-first")
         }
         assert statuses == {400}, (header, query)
+
+
+def test_a_bearer_token_next_to_a_key_parameter_is_400_where_only_bearer_is_read(
+    api, creds, django_assert_num_queries
+):
+    # No APIKeyAuthentication on the view to notice the parameter: the bearer class must.
+    with django_assert_num_queries(0):
+        response = api.get(
+            "/bearer-only/", {"api_key": creds["k1"]}, HTTP_AUTHORIZATION=f"Bearer {creds['t']}"
+        )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Send one credential: a bearer token and the api_key parameter were both given.",
+        "error": "invalid_request",
+    }
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_request"')
+    # The token alone is good there.
+    assert api.get("/bearer-only/", HTTP_AUTHORIZATION=f"Bearer {creds['t']}").status_code == 200
+
+
+def forged(plaintext, separator="_", replace=None):
+    """``plaintext`` made malformed (another separator, a character outside base62 at
+    ``replace = (position in the body, character)``) and given the checksum keys.py would
+    compute for it: only the form check can refuse it."""
+    prefix, body = plaintext[:3], plaintext[4 : 4 + keys.PUBLIC_ID_LENGTH + keys.SECRET_LENGTH]
+    if replace is not None:
+        at, char = replace
+        body = body[:at] + char + body[at + 1 :]
+    head = f"{prefix}{separator}{body}"
+    return head + keys.checksum(head)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"separator": "-"},
+        {"separator": "."},
+        {"replace": (20, "-")},  # in the secret
+        {"replace": (3, "~")},  # in the public id
+        {"replace": (37, ".")},  # the last character of the secret
+    ],
+    ids=["dash-separator", "dot-separator", "dash-in-secret", "tilde-in-public-id", "dot-last"],
+)
+def test_a_malformed_key_with_a_matching_checksum_is_refused_without_a_query(
+    issue, api, url, django_assert_num_queries, damage
+):
+    _key, plaintext = issue()
+    fake = forged(plaintext, **damage)
+    assert fake != plaintext
+    assert len(fake) == len(plaintext)
+    assert fake[:3] == "iik"
+
+    with django_assert_num_queries(0):
+        by_header = api.get(url, HTTP_AUTHORIZATION=f"ApiKey {fake}")
+        by_query = api.get(url, {"api_key": fake})
+
+    for response in (by_header, by_query):
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_token"
 
 
 def test_post_body_key_is_not_a_credential(issue, api, url):

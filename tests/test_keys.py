@@ -214,6 +214,31 @@ def test_non_base62_character_refused(key, bad):
         refused(key[:position] + bad + key[position + 1 :], secret=None)
 
 
+def with_checksum(head):
+    """``head`` followed by the checksum keys.py computes, by the test's own encoder."""
+    return head + b62(zlib.crc32(head.encode("ascii")), keys.CHECKSUM_LENGTH)
+
+
+@pytest.mark.parametrize("bad", ["-", "_", "+", "/", "=", ".", "~", " ", "%", "!"])
+def test_non_base62_character_refused_even_with_a_matching_checksum(key, bad):
+    # The checksum cannot be what refuses these: anyone can compute a CRC32.
+    cut = len(PREFIX) + 1 + keys.PUBLIC_ID_LENGTH + keys.SECRET_LENGTH
+    for position in (4, 13, 14, 20, cut - 1):
+        candidate = with_checksum(key[:position] + bad + key[position + 1 : cut])
+        assert len(candidate) == len(key)
+        error = refused(candidate)
+        assert "characters" in str(error)
+
+
+@pytest.mark.parametrize("separator", ["-", ".", "~", "0", "a"])
+def test_other_separator_refused_even_with_a_matching_checksum(key, separator):
+    cut = len(PREFIX) + 1 + keys.PUBLIC_ID_LENGTH + keys.SECRET_LENGTH
+    candidate = with_checksum(PREFIX + separator + key[len(PREFIX) + 1 : cut])
+    assert len(candidate) == len(key)
+    error = refused(candidate, secret=key[14:42])
+    assert "prefix or length" in str(error)
+
+
 # Latin, Arabic-Indic digit, fullwidth letter, Kelvin sign (folds to "k"), dotless i, a
 # lone surrogate, a zero-width space: none is base62, and none may reach the ASCII encoder.
 NON_ASCII = ["é", "\u0663", "\uff21", "\u212a", "\u0131", "\ud800", "\u200b"]

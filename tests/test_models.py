@@ -493,6 +493,31 @@ def test_refusal_reason_takes_the_time_it_is_given(issue):
     assert not key.is_expired(timezone.now())
 
 
+def test_a_key_is_expired_from_the_very_instant_of_its_expiry(issue):
+    expires_at = timezone.now() + timedelta(days=1)
+    key, _plaintext = issue(expires_at=expires_at)
+    stored = fresh(key)  # the date as the database gives it back
+    assert stored.expires_at == expires_at
+    before = expires_at - timedelta(microseconds=1)
+
+    assert not stored.is_expired(before)
+    assert stored.refusal_reason(now=before) is None
+    # At exactly expires_at the key is over, for the instance (which authentication asks at
+    # the request's now) and for the queries alike.
+    assert stored.is_expired(expires_at)
+    assert stored.refusal_reason(now=expires_at) == RefusalReason.EXPIRED
+    assert list(APIKey.objects.active(now=before)) == [stored]
+    assert not APIKey.objects.active(now=expires_at).exists()
+    assert list(APIKey.objects.expiring_within(timedelta(0), now=before)) == []
+    assert list(APIKey.objects.expiring_within(timedelta(microseconds=1), now=before)) == [stored]
+    # A rotated key's grace ends the same way, and says so.
+    successor, _ = stored.rotate(grace=timedelta(hours=1))
+    grace_end = fresh(stored).expires_at
+    assert fresh(stored).refusal_reason(now=grace_end) == RefusalReason.ROTATED
+    assert fresh(stored).refusal_reason(now=grace_end - timedelta(microseconds=1)) is None
+    assert successor.refusal_reason(now=grace_end) is None
+
+
 def test_revocation_outranks_expiry_and_networks(issue):
     key, _plaintext = issue(allowed_networks=["10.0.0.0/8"])
     key.revoke()

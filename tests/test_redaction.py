@@ -3,6 +3,7 @@
 import http.client
 import io
 import logging
+import pprint
 import sys
 import threading
 from urllib.parse import urlencode
@@ -13,10 +14,13 @@ from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.urls import path
 from django.utils.log import DEFAULT_LOGGING, AdminEmailHandler, ServerFormatter
 from django.views import debug
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from iiniit_auth import keys
+from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
 from iiniit_auth.redaction import (
     REDACTED,
     ExceptionReporter,
@@ -373,10 +377,6 @@ def test_admin_error_emails_have_no_key(settings, issue, mailoutbox):
 
 def test_a_failure_inside_authentication_hides_the_key_in_every_frame(settings, rf, issue):
     # Django's own filter (the project may not use ours) hides what @sensitive_variables names.
-    from rest_framework.request import Request
-
-    from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
-
     class DatabaseDown(APIKeyAuthentication):
         def lookup(self, public_id):
             raise RuntimeError("the database is down")
@@ -431,3 +431,131 @@ def test_oauth_client_secrets_are_hidden_in_error_reports_whatever_debug_says(se
         for secret in secrets.values():
             assert secret not in text
         assert "c1" in text  # the client id is not a secret
+
+
+# -- what authentication keeps on a request ------------------------------------------------------
+
+
+class FailingReader(APIKeyAuthentication):
+    """An authentication class of a project's own whose reading fails (a bug of its own)."""
+
+    def read_credential(self, request):
+        raise RuntimeError("the reader failed")
+
+
+def bearer_request(rf, oauth_token, *authenticators):
+    """A DRF request sending a real bearer token, with ``authenticators``.
+
+    The token's value is read back from the request only after a report is rendered, so that
+    no frame of the test itself holds it.
+    """
+    _token, value = oauth_token()
+    return Request(
+        rf.get("/orders/", HTTP_AUTHORIZATION=f"Bearer {value}"), authenticators=authenticators
+    )
+
+
+def token_of(request):
+    return request._request.META["HTTP_AUTHORIZATION"].split()[1]
+
+
+def test_the_credentials_a_request_has_read_never_show_in_its_attributes(rf, oauth_token):
+    request = bearer_request(rf, oauth_token, OAuth2Authentication(), APIKeyAuthentication())
+    assert request.user.is_authenticated
+    state = vars(request)
+    assert any(type(each).__name__ == "_Reads" for each in state.values())
+
+    # The bearer token is not key-shaped: no pattern catches it, only the mapping's repr.
+    for text in (repr(state), str(state), pprint.pformat(state), repr(list(state.values()))):
+        assert token_of(request) not in text
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_failure_after_authentication_shows_no_bearer_token(settings, rf, oauth_token, debug):
+    # A frame that holds the request's attributes (code inspecting its request, say) is
+    # printed in the report, DEBUG or not.
+    settings.DEBUG = debug
+    request = bearer_request(rf, oauth_token, OAuth2Authentication(), APIKeyAuthentication())
+    assert request.user.is_authenticated
+
+    def fail(state):
+        raise RuntimeError(f"failed with {len(state)} attributes")
+
+    try:
+        fail(vars(request))
+    except RuntimeError:
+        reporter = ExceptionReporter(request._request, *sys.exc_info())
+    html, text = reporter.get_traceback_html(), reporter.get_traceback_text()
+
+    assert "<td>state</td>" in html  # the frame holding the attributes is in the report
+    for page in (html, text):
+        assert "failed with" in page
+        assert token_of(request) not in page
+
+
+def test_a_failure_while_reading_credentials_shows_no_bearer_token(settings, rf, oauth_token):
+    # The bearer class has read the token when the next class's reading fails: the frame of
+    # read_once(), holding what has been read, is in the report.
+    settings.DEBUG = False
+    request = bearer_request(rf, oauth_token, OAuth2Authentication(), FailingReader())
+
+    with pytest.raises(RuntimeError, match="the reader failed") as raised:
+        request.user  # noqa: B018 (DRF authenticates on first access)
+    reporter = ExceptionReporter(request._request, raised.type, raised.value, raised.tb)
+    html, text = reporter.get_traceback_html(), reporter.get_traceback_text()
+
+    assert "read_once" in [frame["function"] for frame in reporter.get_traceback_frames()]
+    for page in (html, text):
+        assert "the reader failed" in page
+        assert token_of(request) not in page
+
+
+# -- exception notes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_key_in_an_exception_note_is_redacted(settings, rf, key, debug):
+    settings.DEBUG = debug
+    request = rf.get("/p/", {"colour": "teal"})
+
+    def fail(prefix_length):
+        error = RuntimeError("the upstream call failed")
+        error.add_note(f"retried with {keys.generate('iik').plaintext[:prefix_length]}")
+        raise error
+
+    try:
+        fail(len(key))
+    except RuntimeError as error:
+        error.add_note(f"the caller sent {key}")
+        reporter = ExceptionReporter(request, *sys.exc_info())
+    for page in (reporter.get_traceback_html(), reporter.get_traceback_text()):
+        assert_no_key(page, key)
+        assert f"the caller sent {REDACTED}" in page
+        assert "the upstream call failed" in page
+
+
+def marked_secret():
+    # Made, not written, and held by no frame of the report but the sensitive one: the report
+    # shows each frame's source lines and variables.
+    return "-".join(["marked", "sensitive"])
+
+
+def test_what_is_marked_sensitive_is_hidden_with_debug_on_too(settings, rf):
+    settings.DEBUG = True
+    request = rf.post("/p/", {"pin": marked_secret(), "colour": "teal"})
+    sensitive_post_parameters("pin")(lambda request: None)(request)
+
+    @sensitive_variables("held")
+    def fail():
+        held = marked_secret()
+        raise RuntimeError(f"failed after {len(held)} characters")
+
+    try:
+        fail()
+    except RuntimeError:
+        reporter = ExceptionReporter(request, *sys.exc_info())
+    pages = (reporter.get_traceback_html(), reporter.get_traceback_text())
+
+    for page in pages:
+        assert marked_secret() not in page
+        assert "teal" in page

@@ -47,16 +47,18 @@ NEVER: Final = _Never()
 class APIKeyQuerySet(models.QuerySet["AbstractAPIKey"]):
     """Filters over keys. Every one is a single SQL query."""
 
-    def active(self) -> APIKeyQuerySet:
-        """Keys that authenticate now: not revoked, not expired (a rotated key in grace counts)."""
-        now = timezone.now()
+    def active(self, now: datetime | None = None) -> APIKeyQuerySet:
+        """Keys not revoked and not expired at ``now`` (default: now); a rotated key in its
+        grace period counts. Expired from the instant of ``expires_at``, as ``is_expired()``."""
+        now = timezone.now() if now is None else now
         return self.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         )
 
-    def expiring_within(self, delta: timedelta) -> APIKeyQuerySet:
-        """Active keys whose expiry falls within ``delta`` from now."""
-        return self.active().filter(expires_at__lte=timezone.now() + delta)
+    def expiring_within(self, delta: timedelta, now: datetime | None = None) -> APIKeyQuerySet:
+        """Keys active at ``now`` (default: now) whose expiry falls within ``delta`` of it."""
+        now = timezone.now() if now is None else now
+        return self.active(now).filter(expires_at__lte=now + delta)
 
     def with_scope(self, scope: str) -> APIKeyQuerySet:
         """Keys carrying ``scope`` (scopes are stored space-separated, RFC 6749 section 3.3)."""
@@ -69,11 +71,11 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
     def get_queryset(self) -> APIKeyQuerySet:
         return APIKeyQuerySet(self.model, using=self._db)
 
-    def active(self) -> APIKeyQuerySet:
-        return self.get_queryset().active()
+    def active(self, now: datetime | None = None) -> APIKeyQuerySet:
+        return self.get_queryset().active(now)
 
-    def expiring_within(self, delta: timedelta) -> APIKeyQuerySet:
-        return self.get_queryset().expiring_within(delta)
+    def expiring_within(self, delta: timedelta, now: datetime | None = None) -> APIKeyQuerySet:
+        return self.get_queryset().expiring_within(delta, now)
 
     def with_scope(self, scope: str) -> APIKeyQuerySet:
         return self.get_queryset().with_scope(scope)

@@ -1,13 +1,18 @@
 """iiniit_auth.oauth.validators.OAuth2Validator, method by method, with oauthlib's own requests;
 and iiniit_auth.oauth.redirects (pure)."""
 
+import base64
+import hashlib
+import secrets
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_grant_model,
     get_refresh_token_model,
 )
 from oauthlib.common import Request
@@ -125,6 +130,62 @@ def test_the_original_scopes_of_a_refresh_are_cut_to_the_allowed_set(validator, 
 
     assert validator.get_original_scopes("refresh-token-value", request) == ["orders:read"]
     assert not validator.is_within_original_scope(["orders:write"], "refresh-token-value", request)
+
+
+def stored_code(application, user, scope, verifier=None):
+    """An authorization code as django-oauth-toolkit stores one at consent: a Grant row."""
+    challenge = {}
+    if verifier is not None:
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        challenge = {
+            "code_challenge": base64.urlsafe_b64encode(digest).decode("ascii").rstrip("="),
+            "code_challenge_method": "S256",
+        }
+    code = secrets.token_urlsafe(30)
+    get_grant_model().objects.create(
+        application=application,
+        user=user,
+        code=code,
+        expires=timezone.now() + timedelta(minutes=1),
+        redirect_uri=application.default_redirect_uri,
+        scope=scope,
+        **challenge,
+    )
+    return code
+
+
+def test_a_code_issued_before_a_narrowing_yields_only_what_is_still_allowed(
+    validator, public_app, user
+):
+    code = stored_code(public_app, user, "orders:read orders:write")
+    ApplicationPolicy.objects.set_allowed_scopes(public_app, ["orders:read"])
+    request = oauthlib_request(public_app)
+
+    assert validator.validate_code(public_app.client_id, code, public_app, request)
+    assert request.scopes == ["orders:read"]
+    assert request.user == user
+
+
+def test_a_code_redeemed_after_a_narrowing_gets_a_narrowed_token(public_app, user):
+    verifier = secrets.token_urlsafe(48)
+    code = stored_code(public_app, user, "orders:read orders:write", verifier=verifier)
+    ApplicationPolicy.objects.set_allowed_scopes(public_app, ["orders:read"])
+
+    response = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": public_app.default_redirect_uri,
+            "client_id": public_app.client_id,
+            "code_verifier": verifier,
+        },
+        secure=True,
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["scope"] == "orders:read"
+    assert get_access_token_model().objects.get().scope == "orders:read"
 
 
 @pytest.mark.django_db
