@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -12,6 +13,7 @@ from iiniit_auth import keys
 from iiniit_auth.credentials import ClientPrincipal
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.oauth.tokens import revoke_token
 
 Kind = CredentialEvent.Kind
 Event = CredentialEvent.Event
@@ -396,3 +398,24 @@ def test_the_log_lists_newest_first(issue):
         Event.REVOKED,
         Event.ISSUED,
     ]
+
+
+def test_a_user_whose_username_is_shaped_like_a_key_is_named_redacted(issue, oauth_token):
+    # A username is whatever a sign-up form accepted: it must not stop the events naming it.
+    shaped = keys.generate("zz").plaintext
+    owner = get_user_model().objects.create_user(shaped, "z@example.com", "z-password")
+
+    key, _plaintext = issue(owner=owner)
+    key.revoke(actor=owner)
+
+    issued = CredentialEvent.objects.get(credential_id=key.public_id, event="issued")
+    revoked = CredentialEvent.objects.get(credential_id=key.public_id, event="revoked")
+    assert issued.details["owner"] == "[redacted]"
+    assert revoked.actor == owner
+    assert revoked.actor_name == "[redacted]"
+    assert shaped not in json.dumps([issued.details, revoked.details, revoked.actor_name])
+
+    token, _value = oauth_token(owner=owner)
+    assert revoke_token(token)
+    token_revoked = CredentialEvent.objects.get(kind="oauth_token", event="revoked")
+    assert token_revoked.details["user"] == "[redacted]"

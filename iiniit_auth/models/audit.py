@@ -50,6 +50,15 @@ def redact_keys(text: str) -> str:
     return _KEY_SHAPED.sub(REDACTED, text)
 
 
+def username(user: Any) -> str:
+    """``user``'s username as the log records it: anything shaped like a key ``[redacted]``.
+
+    A username is whatever a sign-up form accepted; one shaped like a key would otherwise make
+    every event naming its owner fail the check in :meth:`CredentialEvent.record`.
+    """
+    return redact_keys(str(user.get_username()))
+
+
 def _as_json(details: dict[str, Any]) -> Any:
     """``details`` as the log will store them: lazy strings, tuples, dates become JSON values."""
     return json.loads(DjangoJSONEncoder().encode(details))
@@ -174,7 +183,7 @@ class CredentialEvent(models.Model):
             raise ValueError("Refusing to write something shaped like a key into the audit log.")
         actor_name = ""
         if actor is not None and hasattr(actor, "get_username"):
-            actor_name = str(actor.get_username())[:ACTOR_NAME_MAX_LENGTH]
+            actor_name = username(actor)[:ACTOR_NAME_MAX_LENGTH]
         linked = isinstance(actor, get_user_model()) and actor.pk is not None
         event_row = cls(
             kind=kind,

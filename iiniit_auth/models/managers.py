@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from iiniit_auth import keys, networks, scopes, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import InvalidScope
-from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key
+from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, username
 
 if TYPE_CHECKING:
     from iiniit_auth.models.apikey import AbstractAPIKey
@@ -138,7 +138,7 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
                 CredentialEvent.Event.ISSUED,
                 actor=created_by,
                 ip=ip,
-                details={"name": key.name, "owner": owner.get_username(), "scopes": key.scope_list},
+                details={"name": key.name, "owner": username(owner), "scopes": key.scope_list},
             )
             signals.api_key_issued.send(sender=self.model, key=key, actor=created_by)
         return key, new.plaintext

@@ -23,7 +23,7 @@ from oauth2_provider.models import (
 
 from iiniit_auth import signals
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.audit import AnyUser
+from iiniit_auth.models.audit import AnyUser, username
 from iiniit_auth.models.oauth import (
     AnyApplication,
     RevokedVia,
@@ -72,7 +72,7 @@ def record_token_issued(
         details={
             "grant_type": grant_type,
             "application": application_credential_id(application) if application else None,
-            "user": user.get_username() if user is not None else None,
+            "user": username(user) if user is not None else None,
             "scopes": access_token.scope.split(),
             "expires": access_token.expires,
             "refresh_token": refresh_id,
@@ -148,7 +148,7 @@ def _record_revoked(
         details={
             "via": str(via),
             "application": application_credential_id(application) if application else None,
-            "user": user.get_username() if user is not None else None,
+            "user": username(user) if user is not None else None,
         },
     )
     model = get_refresh_token_model() if credential_id.startswith("refresh:") else None
