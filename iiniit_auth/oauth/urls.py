@@ -34,7 +34,7 @@ app_name = "oauth2_provider"
 urlpatterns: list[URLPattern] = [
     *dot_urls.metadata_urlpatterns,
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("token/", dot_views.TokenView.as_view(), name="token"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
     path(

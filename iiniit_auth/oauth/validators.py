@@ -19,6 +19,7 @@ Set it as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "iiniit_auth.oauth.valid
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,25 +44,37 @@ _ISSUED = "_iiniit_issued"
 _CAUSED_BY = "_iiniit_refreshed_from"
 
 
+#: ASCII control characters, which no URI holds (RFC 3986 section 2).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 #: Why a resource indicator that cannot be parsed is refused (RFC 8707 ``invalid_target``).
 RESOURCE_UNPARSEABLE = "A resource is not a valid URI: send an absolute URI with a scheme and host."
 
 
 def unparseable_resource(resources: Iterable[Any]) -> bool:
-    """Whether an RFC 8707 ``resource`` in ``resources`` is text ``urlsplit`` cannot read.
+    """Whether an RFC 8707 ``resource`` in ``resources`` is text ``urlsplit`` cannot read, or
+    holds a control character.
 
     django-oauth-toolkit refuses a resource that is not an absolute URI with ``invalid_target``,
     but parses each without catching the ``ValueError`` of an unclosed IPv6 literal
-    (``http://[::1``): a 500 at the authorization and token endpoints. The callers refuse such a
-    resource first.
+    (``http://[::1``), and stores one holding a NUL, which PostgreSQL's JSON refuses: a 500 at
+    the authorization and token endpoints either way. The callers refuse such a resource first.
     """
     for resource in resources:
         if isinstance(resource, str):
+            if _CONTROL.search(resource):
+                return True
             try:
                 urlsplit(resource)
             except ValueError:
                 return True
     return False
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether ``value`` is text with a NUL in it: PostgreSQL refuses such text in any query
+    (a ``DataError``), where SQLite merely finds nothing. No client id, code or token has one."""
+    return isinstance(value, str) and "\x00" in value
 
 
 def _client_ip(request: Any) -> str | None:
@@ -150,6 +163,8 @@ class OAuth2Validator(DOTOAuth2Validator):  # type: ignore[misc]
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         """django-oauth-toolkit's check; the code's scopes are cut to what is still allowed."""
+        if holds_nul(code):
+            return False
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
         allowed = self.allowed_scopes(client, request)
@@ -217,6 +232,25 @@ class OAuth2Validator(DOTOAuth2Validator):  # type: ignore[misc]
         return super().is_pkce_required(client_id, request)
 
     # -- client authentication -------------------------------------------------------------
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """django-oauth-toolkit's lookup of the client; None (an unknown client) for a client id
+        with a NUL, which every endpoint would otherwise answer with a 500 on PostgreSQL."""
+        if holds_nul(client_id):
+            return None
+        return super()._load_application(client_id, request)
+
+    def validate_user(
+        self, username: str, password: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Never, and without looking at the password: the password grant is refused.
+
+        oauthlib checks the user before the grant type, so checking the password here would
+        answer a right one with ``unauthorized_client`` and a wrong one with ``invalid_grant``:
+        a password oracle outside every login page's protection. Every attempt gets
+        ``unauthorized_client``, as the grant's refusal says.
+        """
+        raise errors.UnauthorizedClientError(request=request)
 
     def _authenticate_basic_auth(self, request: Any) -> bool:
         """HTTP Basic client authentication; False, not an exception, for a header that is
@@ -325,6 +359,8 @@ class OAuth2Validator(DOTOAuth2Validator):  # type: ignore[misc]
         used revokes every token of its grant (RFC 9700 section 4.14.2); those revocations are
         recorded as ``via=reuse_detection``, and the replay itself as ``refused``.
         """
+        if holds_nul(refresh_token):
+            return False
         # One transaction: the grant's revocation and its audit events stand or fall together.
         with transaction.atomic(using=router.db_for_write(get_refresh_token_model())):
             family = self._replayed_family(refresh_token)

@@ -3,6 +3,7 @@
 * :class:`AuthorizationView`: the consent page, from iiniit_auth's template (the application's
   name, each requested scope with its description from the registry, approve and deny); never
   cached, never framed.
+* :class:`TokenView`: django-oauth-toolkit's token endpoint without the device flow.
 * :class:`IntrospectTokenView`: RFC 7662, POST only, for authenticated confidential clients;
   an application sees tokens issued to others only if its policy allows it.
 * :class:`AuthorizedTokenDeleteView`: a signed-in user revokes an application's access, audited.
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -37,6 +40,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import AuthorizedTokenDeleteView as DOTAuthorizedTokenDeleteView
+from oauth2_provider.views import TokenView as DOTTokenView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
@@ -46,7 +50,32 @@ from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import ApplicationPolicy
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
-from iiniit_auth.oauth.validators import RESOURCE_UNPARSEABLE, unparseable_resource
+from iiniit_auth.oauth.validators import RESOURCE_UNPARSEABLE, holds_nul, unparseable_resource
+
+#: RFC 7636 section 4.2: a code challenge is 43 to 128 unreserved characters (S256's is 43).
+_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+#: The longest nonce django-oauth-toolkit stores with an authorization code.
+NONCE_MAX_LENGTH = 255
+
+
+def _refusal(challenge: Any, nonce: Any, resources: Iterable[Any]) -> tuple[str, str] | None:
+    """``(error, description)`` for an authorization request django-oauth-toolkit would fail on
+    rather than refuse, or None.
+
+    It stores the code challenge and nonce with the code in columns of 128 and 255 characters
+    (PostgreSQL refuses longer text, and any NUL), and parses resources without catching what
+    ``urlsplit`` raises (:func:`~iiniit_auth.oauth.validators.unparseable_resource`).
+    """
+    if unparseable_resource(resources):
+        return "invalid_target", RESOURCE_UNPARSEABLE
+    if challenge and not _CODE_CHALLENGE.fullmatch(str(challenge)):
+        return (
+            "invalid_request",
+            "code_challenge must be 43 to 128 letters, digits or -._~ (RFC 7636 section 4.2).",
+        )
+    if nonce and (len(str(nonce)) > NONCE_MAX_LENGTH or holds_nul(nonce)):
+        return "invalid_request", f"nonce must be at most {NONCE_MAX_LENGTH} characters."
+    return None
 
 
 class ConsentForm(AllowForm):  # type: ignore[misc]
@@ -78,19 +107,21 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
     form_class = ConsentForm
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """The consent page; a resource that is not even a URI is refused as django-oauth-toolkit
-        refuses one that is not absolute: ``invalid_target``, by redirect once the client and its
-        redirect URI are known (its own check would raise on it: a 500)."""
-        if unparseable_resource(request.GET.getlist("resource")):
+        """The consent page. What django-oauth-toolkit would fail on (a 500) rather than refuse,
+        :func:`_refusal`, is refused by redirect once the client and its redirect URI are known."""
+        params = request.GET
+        problem = _refusal(
+            params.get("code_challenge"), params.get("nonce"), params.getlist("resource")
+        )
+        if problem is not None:
             try:
                 _scopes, credentials = self.validate_authorization_request(request)
             except OAuthToolkitError as invalid:
                 return self.error_response(invalid, application=None)  # type: ignore[no-any-return]
+            code, description = problem
             error = OAuthToolkitError(
                 error=CustomOAuth2Error(
-                    error="invalid_target",
-                    description=RESOURCE_UNPARSEABLE,
-                    state=credentials.get("state"),
+                    error=code, description=description, state=credentials.get("state")
                 ),
                 redirect_uri=credentials["redirect_uri"],
             )
@@ -99,11 +130,14 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
         return super().get(request, *args, **kwargs)  # type: ignore[no-any-return]
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        # The hidden fields come back from the browser: an altered client id or resource
-        # would make django-oauth-toolkit raise (a 500), so they are checked first.
+        # The hidden fields come back from the browser: an altered client id, challenge, nonce
+        # or resource would make django-oauth-toolkit raise (a 500), so they are checked first.
         data = form.cleaned_data
-        known = get_application_model().objects.filter(client_id=data["client_id"]).exists()
-        if not known or unparseable_resource((data.get("resource") or "").split()):
+        known = not holds_nul(data["client_id"]) and (
+            get_application_model().objects.filter(client_id=data["client_id"]).exists()
+        )
+        resources = (data.get("resource") or "").split()
+        if not known or _refusal(data.get("code_challenge"), data.get("nonce"), resources):
             return self.form_invalid(form)
         return super().form_valid(form)  # type: ignore[no-any-return]
 
@@ -127,6 +161,27 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
         redirect_uri = kwargs.get("redirect_uri") or ""
         context["redirect_host"] = urlsplit(redirect_uri).netloc if redirect_uri else ""
         return context
+
+
+#: RFC 8628's grant type, which django-oauth-toolkit's token view serves whatever the settings.
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+class TokenView(DOTTokenView):  # type: ignore[misc]
+    """``/o/token/``: django-oauth-toolkit's token endpoint, without the device flow.
+
+    django-oauth-toolkit answers the device code grant in its view, before oauthlib's grant
+    types, and fails on a request without ``device_code`` or with a NUL in it (a 500). The
+    device flow is not offered here, so that grant type is ``unsupported_grant_type`` (RFC 6749
+    section 5.2), as any other unknown one.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
+            response = JsonResponse({"error": "unsupported_grant_type"}, status=400)
+            response["Cache-Control"] = "no-store"
+            return response
+        return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
 
 
 def _invalid_client(message: str) -> JsonResponse:

@@ -140,6 +140,27 @@ def test_the_password_grant_is_refused(client, user):
     assert not get_access_token_model().objects.exists()
 
 
+@pytest.mark.parametrize("password", ["ann-password", "wrong", "\x00"])
+def test_the_refused_password_grant_tells_no_right_password_from_a_wrong_one(
+    client, user, password
+):
+    # oauthlib checks the user before the grant type: the refusal must come before the password
+    # is looked at, or its answer (unauthorized_client against invalid_grant) would tell.
+    Application = get_application_model()
+    legacy = Application.objects.create(
+        name="Legacy mobile",
+        user=user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_PASSWORD,
+    )
+    body = {"grant_type": "password", "username": user.username, "password": password}
+
+    answer = client.post("/o/token/", {**body, "client_id": legacy.client_id})
+
+    assert answer.status_code == 400
+    assert json.loads(answer.content) == {"error": "unauthorized_client"}
+
+
 def test_discovery_advertises_only_what_is_accepted(client):
     metadata = client.get("/o/.well-known/oauth-authorization-server").json()
 
@@ -354,3 +375,128 @@ def test_a_grant_that_is_not_a_number_is_not_found(client, user, pk):
 
     assert client.get(f"/o/authorized_tokens/{pk}/delete/").status_code == 404
     assert client.post(f"/o/authorized_tokens/{pk}/delete/").status_code == 404
+
+
+# -- text PostgreSQL cannot store or compare, and other input the server must not fail on ------
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"grant_type": "client_credentials", "client_id": "\x00", "client_secret": "x"},
+        {"grant_type": "refresh_token", "client_id": "a\x00", "refresh_token": "r"},
+        {"grant_type": "authorization_code", "client_id": "\x00", "code": "c"},
+    ],
+)
+def test_a_client_id_with_a_nul_is_an_unknown_client(client, form):
+    answer = client.post("/o/token/", form)
+
+    assert answer.status_code == 401
+    assert json.loads(answer.content)["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("path", ["/o/revoke_token/", "/o/introspect/"])
+def test_a_client_id_with_a_nul_is_refused_at_revocation_and_introspection(client, path):
+    answer = client.post(path, {"token": "t", "client_id": "\x00", "client_secret": "x"})
+
+    assert answer.status_code == 401
+
+
+def test_a_basic_client_id_with_a_nul_is_an_unknown_client(client):
+    answer = client.post(
+        "/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=basic("a\x00", "s")
+    )
+
+    assert answer.status_code == 401
+    assert json.loads(answer.content)["error"] == "invalid_client"
+
+
+def test_an_authorization_request_from_a_client_id_with_a_nul_gets_the_error_page(client, user):
+    client.force_login(user)
+
+    page = client.get("/o/authorize/?response_type=code&client_id=%00&redirect_uri=" + REDIRECT_URI)
+
+    assert page.status_code == 400
+    assert "cannot be completed" in page.content.decode()
+
+
+@pytest.mark.parametrize("field", ["code", "refresh_token"])
+def test_a_code_or_refresh_token_with_a_nul_is_invalid_grant(client, app, field):
+    grant = "authorization_code" if field == "code" else "refresh_token"
+    answer = client.post(
+        "/o/token/",
+        {
+            "grant_type": grant,
+            "client_id": app.client_id,
+            field: "\x00",
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": "v" * 43,
+        },
+    )
+
+    assert answer.status_code == 400
+    assert json.loads(answer.content)["error"] == "invalid_grant"
+    assert not get_access_token_model().objects.exists()
+
+
+def test_a_resource_with_a_control_character_is_invalid_target(client, service):
+    answer = client.post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "resource": "https://api.example.com/\x00"},
+        HTTP_AUTHORIZATION=basic(service.client_id, service.plaintext_secret),
+    )
+
+    assert answer.status_code == 400
+    assert json.loads(answer.content)["error"] == "invalid_target"
+    assert not get_access_token_model().objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"code_challenge": "A" * 129}, "invalid_request"),
+        ({"code_challenge": "A" * 42}, "invalid_request"),
+        ({"code_challenge": "A" * 42 + "\x00"}, "invalid_request"),
+        ({"nonce": "n" * 256}, "invalid_request"),
+        ({"resource": "https://api.example.com/\x00"}, "invalid_target"),
+    ],
+)
+def test_what_django_oauth_toolkit_could_not_store_is_refused_by_redirect(
+    client, user, app, params, error
+):
+    client.force_login(user)
+
+    answer = client.get(authorization_url(app, **params))
+
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer["Location"]).query)
+    assert query["error"] == [error]
+    assert query["state"] == ["s1"]
+
+
+@pytest.mark.parametrize(
+    "altered", [{"code_challenge": "A" * 129}, {"nonce": "n" * 256}, {"client_id": "\x00"}]
+)
+def test_a_consent_form_altered_past_what_can_be_stored_gets_the_error_page(
+    client, user, app, altered
+):
+    client.force_login(user)
+    page = client.get(authorization_url(app))
+
+    answer = client.post("/o/authorize/", {**consent_fields(page), "allow": "on", **altered})
+
+    assert answer.status_code == 400
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize("form", [{}, {"device_code": "\x00"}, {"device_code": "d"}])
+def test_the_device_code_grant_is_not_offered(client, service, form):
+    answer = client.post(
+        "/o/token/",
+        {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", **form},
+        HTTP_AUTHORIZATION=basic(service.client_id, service.plaintext_secret),
+    )
+
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "unsupported_grant_type"}
+    assert answer["Cache-Control"] == "no-store"
