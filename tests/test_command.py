@@ -481,3 +481,15 @@ def test_every_option_has_help():
         for action in subparser._actions:
             if not isinstance(action, argparse._HelpAction):
                 assert action.help, f"{name} {action.dest} has no help"
+
+
+@pytest.mark.parametrize("option", ["--name", "--owner", "--networks"])
+def test_text_that_is_not_utf8_is_refused_before_anything_is_written(user, option):
+    # A byte that is not UTF-8 in argv reaches Python as a lone surrogate.
+    args = {"--owner": user.username, "--name": "deploy", "--networks": ""}
+    args[option] = "bad\udcff"
+    flat = [word for pair in args.items() for word in pair]
+
+    says = fails("issue", *flat, "--scopes", "orders:read")
+
+    assert f"{option} is not valid UTF-8 text" in says

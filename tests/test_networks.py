@@ -214,3 +214,9 @@ def test_missing_or_garbage_address_refused(address):
 
 def test_allows_accepts_normalized_output():
     assert networks.allows(networks.normalize("10.0.0.0/8, 2001:db8::/32"), "2001:db8::7") is True
+
+
+@pytest.mark.parametrize("entry", ["fe80::1%eth0", "::1%1/128", "::1%\udcff"])
+def test_a_zone_id_is_refused(entry):
+    with pytest.raises(ValueError, match="zone id"):
+        networks.parse_network(entry)

@@ -39,6 +39,14 @@ _KEY_SHAPED = re.compile(rf"[a-z][a-z0-9]{{1,15}}_[0-9A-Za-z]{{{keys.BODY_LENGTH
 _PUBLIC_ID = re.compile(rf"[0-9A-Za-z]{{{keys.PUBLIC_ID_LENGTH}}}")
 
 
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _invalid(exc: ValidationError, options: Mapping[str, str] | None = None) -> CommandError:
     """A ``ValidationError`` from a lifecycle method, as one message naming the options."""
     if hasattr(exc, "error_dict"):
@@ -76,6 +84,12 @@ class Command(BaseCommand):
             "revoke": self.handle_revoke,
             "rotate": self.handle_rotate,
         }
+        for name, value in options.items():
+            # A byte that is not UTF-8 reaches Python as a lone surrogate, which no database
+            # driver can encode: refused here, before any lookup or write.
+            if isinstance(value, str) and not _encodes(value):
+                shown = "PUBLIC_ID" if name == "public_id" else "--" + name.replace("_", "-")
+                raise CommandError(_("%(option)s is not valid UTF-8 text.") % {"option": shown})
         actions[options["action"]](options)
 
     # -- actions ---------------------------------------------------------------------------
