@@ -30,6 +30,7 @@ from iiniit_auth.admin.filters import (
     ScopeFilter,
     StatusFilter,
     public_id_terms,
+    query_without_nul,
     search_without_keys,
 )
 from iiniit_auth.admin.forms import IssueForm
@@ -192,7 +193,11 @@ class APIKeyAdmin(ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The list; a search for a whole pasted key is first sent to its public id."""
-        return search_without_keys(request) or super().changelist_view(request, extra_context)
+        return (
+            query_without_nul(request)
+            or search_without_keys(request)
+            or super().changelist_view(request, extra_context)
+        )
 
     # -- change page ----------------------------------------------------------------------
 

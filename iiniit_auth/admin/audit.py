@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from iiniit_auth.admin.filters import public_id_terms, search_without_keys
+from iiniit_auth.admin.filters import public_id_terms, query_without_nul, search_without_keys
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey, CredentialEvent
 
@@ -95,7 +95,11 @@ class CredentialEventAdmin(ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The log; a search for a whole pasted key is first sent to its public id."""
-        return search_without_keys(request) or super().changelist_view(request, extra_context)
+        return (
+            query_without_nul(request)
+            or search_without_keys(request)
+            or super().changelist_view(request, extra_context)
+        )
 
     @admin.display(description=_("credential"), ordering="credential_id")
     def credential_column(self, event: CredentialEvent) -> SafeString:

@@ -39,6 +39,7 @@ from oauth2_provider.models import (
 
 from iiniit_auth import scopes
 from iiniit_auth.admin import oauth_views, overview
+from iiniit_auth.admin.filters import query_without_nul
 from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
     ACTIVE,
@@ -149,7 +150,11 @@ class ApplicationAdmin(ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The list; a search holding a whole API key or an OAuth token is redirected first."""
-        return search_without_secrets(request) or super().changelist_view(request, extra_context)
+        return (
+            query_without_nul(request)
+            or search_without_secrets(request)
+            or super().changelist_view(request, extra_context)
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         live = (

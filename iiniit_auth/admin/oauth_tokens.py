@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from iiniit_auth.admin.filters import search_without_keys
+from iiniit_auth.admin.filters import query_without_nul, search_without_keys
 from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
@@ -124,7 +124,11 @@ class TokenAdmin(ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The list; a search holding a whole API key or a token is redirected first."""
-        return search_without_secrets(request) or super().changelist_view(request, extra_context)
+        return (
+            query_without_nul(request)
+            or search_without_secrets(request)
+            or super().changelist_view(request, extra_context)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
