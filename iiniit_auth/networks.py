@@ -18,15 +18,16 @@ def parse_network(value: str) -> Network:
     """Parse ``"10.0.0.0/8"``, ``"2001:db8::/32"`` or a single address into a network.
 
     Raises ``ValueError`` with a readable message; host bits set (``10.0.0.1/8``) is an error,
-    since it usually means a typo, and so is an IPv6 zone id (``fe80::1%eth0``). The message quotes the entry only when it is short or could
-    be a mistyped network.
+    since it usually means a typo, and so is an IPv6 zone id (``fe80::1%eth0``). The message
+    quotes the entry only when it is short or could be a mistyped network.
     """
     text = value.strip()
     if "%" in text:
         # ipaddress takes a zone id (fe80::1%eth0): it names an interface of this host, not a
         # client network, and would carry any text (undecodable bytes too) into the stored list.
         raise ValueError(
-            "A network cannot carry a zone id (the part after %): give the address or network alone."
+            "A network cannot carry a zone id (the part after %): "
+            "give the address or network alone."
         )
     try:
         return ipaddress.ip_network(text, strict=True)

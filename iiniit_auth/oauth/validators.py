@@ -269,7 +269,8 @@ class OAuth2Validator(DOTOAuth2Validator):  # type: ignore[misc]
     # -- resource indicators (RFC 8707) ----------------------------------------------------
 
     def _validate_resource_uris(self, request: Any, resources: Any) -> None:
-        """django-oauth-toolkit's check, after refusing what it cannot parse (``invalid_target``)."""
+        """django-oauth-toolkit's check, after refusing what it cannot parse or store
+        (``invalid_target``)."""
         if unparseable_resource(resources):
             raise errors.CustomOAuth2Error(
                 error="invalid_target", description=RESOURCE_UNPARSEABLE, request=request

@@ -2,11 +2,12 @@
 
 A thin front door onto the lifecycle methods (``APIKey.objects.issue``, ``key.rotate``,
 ``key.revoke``): they validate, write the key and its audit event, and send the signal. This
-module only reads the options (their parser is :mod:`iiniit_auth.management.arguments`), looks
-up users and keys, and prints (through :mod:`iiniit_auth.management.output`). Everything a command line
-gets wrong (an unknown user, scope or key, a bad duration, a key in the wrong state) becomes
-a ``CommandError`` before or instead of a write, so a failed command leaves the database as
-it was. The actor of every write is None: the command line has no user to name.
+module only reads the options (their parser is :mod:`iiniit_auth.management.arguments`),
+looks up users and keys, and prints (through :mod:`iiniit_auth.management.output`). Everything
+a command line gets wrong (an unknown user, scope or key, a bad duration, a key in the wrong
+state, text that is not UTF-8) becomes a ``CommandError`` before or instead of a write, so a
+failed command leaves the database as it was. The actor of every write is None: the command
+line has no user to name.
 
 A plaintext key is printed once, by ``issue`` and ``rotate``; it never appears in an error
 message, even when a key is pasted where its public id belongs.
