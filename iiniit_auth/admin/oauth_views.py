@@ -99,15 +99,6 @@ def show_once(
     return response
 
 
-def _register_errors(form: RegisterForm, exc: ValidationError) -> None:
-    """Put the errors of ``register_application`` on the form's fields (e.g. a key-shaped name)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @sensitive_variables("secret")
 def register_view(model_admin: ApplicationAdmin, request: HttpRequest) -> HttpResponse:
     """The add form; on success, the show-once page. Needs the ``add_application`` permission."""
@@ -131,7 +122,8 @@ def register_view(model_admin: ApplicationAdmin, request: HttpRequest) -> HttpRe
                     **form.register_arguments(), actor=request.user, ip=client_ip(request)
                 )
             except ValidationError as exc:
-                _register_errors(form, exc)
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
             else:
                 once.consume(request, token, application.pk)
                 model_admin.log_addition(request, application, [{"added": {}}])

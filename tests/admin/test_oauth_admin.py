@@ -8,7 +8,6 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -223,16 +222,6 @@ def test_a_key_shaped_name_is_a_form_error(admin_client, user):
     assert response.context["form"].errors["name"] == ["A name must not contain a key."]
     assert not Application.objects.exists()
     assert not CredentialEvent.objects.exists()
-
-
-def test_a_registration_error_of_no_field_is_a_form_error(admin_client, user, monkeypatch):
-    def refuse(**kwargs):
-        raise ValidationError("Refused for no field in particular.")
-
-    monkeypatch.setattr("iiniit_auth.admin.oauth_views.register_application", refuse)
-    response = register_form(admin_client, user)
-    assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == ["Refused for no field in particular."]
 
 
 def test_registering_needs_the_add_permission(staff, user):
