@@ -27,11 +27,10 @@ from iiniit_auth.admin import views
 from iiniit_auth.admin.audit import details_text
 from iiniit_auth.admin.filters import (
     ActivityFilter,
+    ListRedirects,
     ScopeFilter,
     StatusFilter,
     public_id_terms,
-    query_without_nul,
-    search_without_keys,
 )
 from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
@@ -81,7 +80,7 @@ def _when(moment: Any) -> str:
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(ModelAdmin):
+class APIKeyAdmin(ListRedirects, ModelAdmin):
     """API keys in Django admin. Subclass and register it for your own concrete key model."""
 
     list_display = (
@@ -188,16 +187,6 @@ class APIKeyAdmin(ModelAdmin):
     ) -> tuple[QuerySet[Any], bool]:
         """Search as typed, with ``iik_<public id>`` read as the public id."""
         return super().get_search_results(request, queryset, public_id_terms(search_term))
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """The list; a search for a whole pasted key is first sent to its public id."""
-        return (
-            query_without_nul(request)
-            or search_without_keys(request)
-            or super().changelist_view(request, extra_context)
-        )
 
     # -- change page ----------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from iiniit_auth.admin.filters import public_id_terms, query_without_nul, search_without_keys
+from iiniit_auth.admin.filters import ListRedirects, public_id_terms
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey, CredentialEvent
 
@@ -38,7 +38,7 @@ class DateFilter(admin.DateFieldListFilter):
 
 
 @admin.register(CredentialEvent)
-class CredentialEventAdmin(ModelAdmin):
+class CredentialEventAdmin(ListRedirects, ModelAdmin):
     """The audit log: filter by kind, event, actor and date; search by credential id."""
 
     list_display = (
@@ -90,16 +90,6 @@ class CredentialEventAdmin(ModelAdmin):
         if not ids:
             return queryset, False
         return queryset.filter(credential_id__in=ids), False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """The log; a search for a whole pasted key is first sent to its public id."""
-        return (
-            query_without_nul(request)
-            or search_without_keys(request)
-            or super().changelist_view(request, extra_context)
-        )
 
     @admin.display(description=_("credential"), ordering="credential_id")
     def credential_column(self, event: CredentialEvent) -> SafeString:

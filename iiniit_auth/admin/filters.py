@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -165,3 +165,21 @@ def search_without_keys(
     query = request.GET.copy()
     query[SEARCH_VAR] = public_id_terms(term)
     return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+
+
+class ListRedirects:
+    """A ``ModelAdmin`` mixin: the list answers first with the redirect of
+    :func:`query_without_nul` or :func:`search_without_keys`, when either has one."""
+
+    def secrets_in(self, words: list[str]) -> Collection[str]:
+        """The words of a search that are secrets other than API keys, to leave out; none."""
+        return ()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        redirect = query_without_nul(request) or search_without_keys(request, self.secrets_in)
+        if redirect is not None:
+            return redirect
+        # A mixin: the ModelAdmin after it in the class's bases draws the list.
+        return super().changelist_view(request, extra_context)  # type: ignore[misc,no-any-return]

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they can be replaced
@@ -39,14 +40,14 @@ from oauth2_provider.models import (
 
 from iiniit_auth import scopes
 from iiniit_auth.admin import oauth_views, overview
-from iiniit_auth.admin.filters import query_without_nul
+from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
     ACTIVE,
     AccessTokenAdmin,
     RefreshTokenAdmin,
     scope_codes,
-    search_without_secrets,
+    stored_tokens,
 )
 from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models import ApplicationPolicy
@@ -90,7 +91,7 @@ class GrantedFilter(admin.SimpleListFilter):
         return None
 
 
-class ApplicationAdmin(ModelAdmin):
+class ApplicationAdmin(ListRedirects, ModelAdmin):
     """OAuth applications with their allowed scopes; the client secret is shown once only."""
 
     form = ApplicationChangeForm
@@ -146,15 +147,9 @@ class ApplicationAdmin(ModelAdmin):
 
     # -- list -----------------------------------------------------------------------------
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """The list; a search holding a whole API key or an OAuth token is redirected first."""
-        return (
-            query_without_nul(request)
-            or search_without_secrets(request)
-            or super().changelist_view(request, extra_context)
-        )
+    def secrets_in(self, words: list[str]) -> Collection[str]:
+        """The words of the search that are stored OAuth tokens, left out of it."""
+        return stored_tokens(words)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         live = (

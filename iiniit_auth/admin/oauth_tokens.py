@@ -11,12 +11,12 @@ API key, is left out before the list is shown (:func:`stored_tokens`). Registere
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from iiniit_auth.admin.filters import query_without_nul, search_without_keys
+from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.pages import client_ip
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
@@ -56,14 +56,6 @@ def stored_tokens(words: Iterable[str]) -> set[str]:
         rows = model._default_manager.filter(token_checksum__in=checksums)
         found.update(rows.values_list("token_checksum", flat=True))
     return {checksums[checksum] for checksum in found}
-
-
-def search_without_secrets(request: HttpRequest) -> HttpResponseRedirect | None:
-    """A redirect to the same list, its search without whole API keys and OAuth tokens.
-
-    Returns None when the search holds neither (:func:`filters.search_without_keys`).
-    """
-    return search_without_keys(request, stored_tokens)
 
 
 def badge(status: str, label: Any) -> SafeString:
@@ -105,7 +97,7 @@ class RefreshStatusFilter(admin.SimpleListFilter):
         return None
 
 
-class TokenAdmin(ModelAdmin):
+class TokenAdmin(ListRedirects, ModelAdmin):
     """A read-only token list with a "revoke" action. Never shows the token or its checksum."""
 
     list_select_related = ("application", "user")
@@ -120,15 +112,9 @@ class TokenAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """The list; a search holding a whole API key or a token is redirected first."""
-        return (
-            query_without_nul(request)
-            or search_without_secrets(request)
-            or super().changelist_view(request, extra_context)
-        )
+    def secrets_in(self, words: list[str]) -> Collection[str]:
+        """The words of the search that are stored OAuth tokens, left out of it."""
+        return stored_tokens(words)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

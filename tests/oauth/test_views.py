@@ -117,15 +117,21 @@ def test_the_implicit_grant_is_refused(client, user):
     assert not get_access_token_model().objects.exists()
 
 
-def test_the_password_grant_is_refused(client, user):
+@pytest.fixture
+def legacy(user):
+    """A public application registered for the password grant, allowed orders:read."""
     Application = get_application_model()
-    legacy = Application.objects.create(
+    application = Application.objects.create(
         name="Legacy mobile",
         user=user,
         client_type=Application.CLIENT_PUBLIC,
         authorization_grant_type=Application.GRANT_PASSWORD,
     )
-    ApplicationPolicy.objects.set_allowed_scopes(legacy, ["orders:read"])
+    ApplicationPolicy.objects.set_allowed_scopes(application, ["orders:read"])
+    return application
+
+
+def test_the_password_grant_is_refused(client, user, legacy):
     body = LegacyApplicationClient(legacy.client_id).prepare_request_body(
         username=user.username,
         password="ann-password",
@@ -142,17 +148,10 @@ def test_the_password_grant_is_refused(client, user):
 
 @pytest.mark.parametrize("password", ["ann-password", "wrong", "\x00"])
 def test_the_refused_password_grant_tells_no_right_password_from_a_wrong_one(
-    client, user, password
+    client, user, legacy, password
 ):
     # oauthlib checks the user before the grant type: the refusal must come before the password
     # is looked at, or its answer (unauthorized_client against invalid_grant) would tell.
-    Application = get_application_model()
-    legacy = Application.objects.create(
-        name="Legacy mobile",
-        user=user,
-        client_type=Application.CLIENT_PUBLIC,
-        authorization_grant_type=Application.GRANT_PASSWORD,
-    )
     body = {"grant_type": "password", "username": user.username, "password": password}
 
     answer = client.post("/o/token/", {**body, "client_id": legacy.client_id})
