@@ -132,15 +132,16 @@ def query_without_nul(request: HttpRequest) -> HttpResponseRedirect | None:
     and PostgreSQL refuses text with a NUL in it: ``?name=%00`` was a 500 there (SQLite finds
     nothing). No value a list filters by holds one. Returns None when no parameter does.
     """
-    if not any(
-        "\x00" in name or any("\x00" in value for value in values)
+    holding = [
+        name
         for name, values in request.GET.lists()
-    ):
+        if "\x00" in name or any("\x00" in value for value in values)
+    ]
+    if not holding:
         return None
     query = request.GET.copy()
-    for name, values in request.GET.lists():
-        if "\x00" in name or any("\x00" in value for value in values):
-            del query[name]
+    for name in holding:
+        del query[name]
     return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
 
 
