@@ -12,8 +12,12 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -170,7 +174,10 @@ def search_without_keys(
 
 class ListRedirects:
     """A ``ModelAdmin`` mixin: the list answers first with the redirect of
-    :func:`query_without_nul` or :func:`search_without_keys`, when either has one."""
+    :func:`query_without_nul` or :func:`search_without_keys`, when either has one, and a
+    lookup from the query string that the database refuses is answered as Django answers one
+    it can tell is wrong (:meth:`get_changelist_instance`), and an action's selection that
+    names no possible row changes nothing (:meth:`response_action`)."""
 
     def secrets_in(self, words: list[str]) -> Collection[str]:
         """The words of a search that are secrets other than API keys, to leave out; none."""
@@ -184,3 +191,49 @@ class ListRedirects:
             return redirect
         # A mixin: the ModelAdmin after it in the class's bases draws the list.
         return super().changelist_view(request, extra_context)  # type: ignore[misc,no-any-return]
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """Django's list, or ``IncorrectLookupParameters`` when its lookups cannot be run.
+
+        Django's admin turns any query parameter naming a field into a lookup. It catches the
+        ones it can tell are wrong when it builds the query, and redirects to the whole list
+        (``?e=1``), saying nothing. Others fail only when the query runs: ``?ip=x`` (PostgreSQL's ``inet``),
+        ``?name__regex=(``, ``?created_at__year=99999999999``, a JSON lookup SQLite lacks. Those
+        were a 500; they now get the same redirect. Every such redirect has a message. The list's
+        queries run in a savepoint, so on PostgreSQL a refused one does not abort the
+        transaction around them (``ATOMIC_REQUESTS``, or a caller's).
+        """
+        model = self.model  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic(using=router.db_for_read(model)):
+                return super().get_changelist_instance(request)  # type: ignore[misc]
+        except (IncorrectLookupParameters, DatabaseError, OverflowError, ValueError) as error:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                _("The list could not be filtered as its address asks; it is shown whole."),
+                messages.WARNING,
+            )
+            raise IncorrectLookupParameters from error
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        """Django's action, unless the selection names a row that cannot exist.
+
+        Django filters by the posted ids as they came: ``_selected_action=abc``, or a number
+        past the database's integers, was a 500. No checkbox of the list sends one; such a
+        post changes nothing and goes back to the list with a warning.
+        """
+        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.run_validators(pk.to_python(value))
+        except ValidationError:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                _("The selection names an item that cannot exist. No items have been changed."),
+                messages.WARNING,
+            )
+            return None
+        # Django 6 passes where the action form was (``action_location``) as well.
+        return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc,no-any-return]

@@ -1,10 +1,12 @@
 """Search words that name a key become public ids; a whole key never reaches the list page."""
 
 import pytest
+from django.db import connection, transaction
 from django.test import RequestFactory
 
 from iiniit_auth import keys
 from iiniit_auth.admin.filters import public_id_terms, query_without_nul, search_without_keys
+from iiniit_auth.models import APIKey
 
 # A fixed key (valid checksum, never issued): parameters must be equal in every xdist worker.
 PUBLIC_ID = "AbCdEfGhIj"
@@ -67,3 +69,67 @@ def test_a_list_filtered_by_text_with_a_nul_is_shown_without_that_filter(admin_c
     assert answer.status_code == 302
     assert answer["Location"] == f"{path}?o=1"
     assert admin_client.get(answer["Location"]).status_code == 200
+
+
+YEAR_LOOKUPS = [
+    ("/admin/iiniit_auth/apikey/", "created_at__year"),
+    ("/admin/iiniit_auth/credentialevent/", "at__year"),
+    ("/admin/oauth2_provider/application/", "created__year"),
+    ("/admin/oauth2_provider/accesstoken/", "expires__year"),
+    ("/admin/oauth2_provider/refreshtoken/", "created__year"),
+]
+
+
+def assert_shown_whole(admin_client, path, answer):
+    assert answer.status_code == 302
+    assert answer["Location"] == f"{path}?e=1"
+    shown = admin_client.get(answer["Location"])
+    assert shown.status_code == 200
+    assert [str(message) for message in shown.context["messages"]] == [
+        "The list could not be filtered as its address asks; it is shown whole."
+    ]
+
+
+@pytest.mark.parametrize(("path", "lookup"), YEAR_LOOKUPS)
+def test_a_lookup_the_query_cannot_run_shows_the_whole_list(admin_client, path, lookup):
+    # The year's bounds overflow a date when the query is compiled: that was a 500.
+    answer = admin_client.get(path, {lookup: "99999999999"})
+
+    assert_shown_whole(admin_client, path, answer)
+
+
+def test_a_lookup_django_refuses_gets_the_same_message(admin_client):
+    path = "/admin/iiniit_auth/apikey/"
+
+    assert_shown_whole(admin_client, path, admin_client.get(path, {"no_such_field": "1"}))
+
+
+def test_a_lookup_the_database_refuses_shows_the_whole_list(admin_client, admin_user):
+    APIKey.objects.issue(owner=admin_user, name="billing", scopes=[])
+    path = "/admin/iiniit_auth/apikey/"
+
+    # SQLite's regexp function raises, PostgreSQL refuses the pattern: both were a 500.
+    answer = admin_client.get(path, {"name__regex": "("})
+
+    assert_shown_whole(admin_client, path, answer)
+    assert admin_client.get(path, {"name__regex": "^bill"}).context["cl"].result_count == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's inet column")
+def test_an_address_that_is_not_one_shows_the_whole_audit_log(admin_client):
+    path = "/admin/iiniit_auth/credentialevent/"
+
+    assert_shown_whole(admin_client, path, admin_client.get(path, {"ip": "x"}))
+
+
+def test_a_refused_lookup_leaves_the_surrounding_transaction_usable(admin_client, admin_user):
+    # ATOMIC_REQUESTS, or a caller's own transaction: on PostgreSQL a failed query aborts it,
+    # and every later query failed too. The list's queries run in a savepoint of their own.
+    APIKey.objects.issue(owner=admin_user, name="billing", scopes=[])
+    path = "/admin/iiniit_auth/apikey/"
+
+    with transaction.atomic():
+        answer = admin_client.get(path, {"name__regex": "("})
+
+        assert answer.status_code == 302
+        assert APIKey.objects.filter(name="billing").count() == 1

@@ -473,6 +473,19 @@ def test_the_revoke_action_goes_through_revoke_token(staff, registered, user):
     assert RefreshToken.objects.filter(revoked__isnull=False).count() == 1
 
 
+def test_the_revoke_action_refuses_a_selection_naming_no_possible_token(
+    admin_client, registered, user
+):
+    app, _secret = registered
+    made = tokens_of(app, user, live=1, expired=0)
+    response = admin_client.post(
+        TOKENS, {"action": "revoke_selected", "_selected_action": [made[0].pk, "abc"]}
+    )
+    assert response.status_code == 302
+    assert list(AccessToken.objects.all()) == made
+    assert not CredentialEvent.objects.filter(event=CredentialEvent.Event.REVOKED).exists()
+
+
 def test_searching_tokens_by_application_and_user(admin_client, registered, user, other_user):
     app, _secret = registered
     tokens_of(app, user, live=1, expired=0)

@@ -425,6 +425,27 @@ def test_bulk_revoke_confirms_with_a_reason_then_revokes_each_key(admin_client, 
     assert LogEntry.objects.filter(change_message="Revoked: clean-up").count() == 2
 
 
+@pytest.mark.parametrize("bad", ["abc", "", "1.5", "99999999999999999999999"])
+def test_a_selection_naming_no_possible_key_changes_nothing(admin_client, issue, bad):
+    # Django filters by the posted ids as they came: each of these was a 500.
+    key, _plaintext = issue()
+    response = admin_client.post(
+        LIST_URL,
+        {
+            "action": "revoke_selected",
+            "_selected_action": [key.pk, bad],
+            "post": "yes",
+            "reason": "clean-up",
+        },
+    )
+    assert response.status_code == 302
+    assert [str(m) for m in admin_client.get(LIST_URL).context["messages"]] == [
+        "The selection names an item that cannot exist. No items have been changed."
+    ]
+    key.refresh_from_db()
+    assert key.revoked_at is None
+
+
 def test_bulk_revoke_needs_a_reason(admin_client, issue):
     key, _plaintext = issue()
     response = bulk(admin_client, [key], post="yes", reason="")
