@@ -69,6 +69,8 @@ class CredentialEventAdmin(ListRedirects, ModelAdmin):
 
     class Media:
         css = {"all": ("iiniit_auth/admin.css",)}
+        # Cuts a whole API key pasted into the search box down to its public id in the browser.
+        js = ("iiniit_auth/admin.js",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

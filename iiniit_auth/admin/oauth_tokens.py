@@ -108,6 +108,9 @@ class TokenAdmin(ListRedirects, ModelAdmin):
 
     class Media:
         css = {"all": ("iiniit_auth/admin.css",)}
+        # Cuts a whole API key pasted into the search box down to its public id in the browser,
+        # before the search's address (and so the server's logs) holds it.
+        js = ("iiniit_auth/admin.js",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

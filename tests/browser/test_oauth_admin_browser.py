@@ -6,11 +6,17 @@ import requests
 from django.contrib.admin.models import LogEntry
 from oauth2_provider.models import get_application_model
 
+from iiniit_auth import keys
 from iiniit_auth.models import ApplicationPolicy, CredentialEvent
 from tests.browser.conftest import PASSWORD, requires_browser
 from tests.oauth.conftest import _served, local  # noqa: F401 - _served is an autouse fixture
 
 requires_browser()
+
+# A whole key (a valid checksum; never issued): what someone pastes to find where it is used.
+PUBLIC_ID = "AbCdEfGhIj"
+_HEAD = f"iik_{PUBLIC_ID}{'s' * keys.SECRET_LENGTH}"
+PASTED_KEY = _HEAD + keys.checksum(_HEAD)
 
 
 @pytest.fixture
@@ -104,3 +110,27 @@ def test_an_application_gets_only_its_allowed_scopes(tour, live_server, admin_us
     assert not LogEntry.objects.filter(change_message__contains=secret).exists()
     for event in CredentialEvent.objects.all():
         assert secret not in str(event.details)
+
+
+def test_a_key_pasted_into_a_search_box_never_reaches_an_address(tour, admin_user):
+    # The server would redirect without it, but the first request's address (and so the
+    # access log) would already hold it: the browser cuts it down before sending.
+    page = tour.page
+    tour.log_in("alice")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url))
+    for path in (
+        "/admin/iiniit_auth/apikey/",
+        "/admin/iiniit_auth/credentialevent/",
+        "/admin/oauth2_provider/application/",
+        "/admin/oauth2_provider/accesstoken/",
+        "/admin/oauth2_provider/refreshtoken/",
+    ):
+        tour.goto(path)
+        page.fill("#searchbar", f"billing {PASTED_KEY}")
+        with page.expect_navigation():
+            page.press("#searchbar", "Enter")
+        tour.record()
+        assert page.url == tour.url(f"{path}?q=billing+iik_{PUBLIC_ID}")
+
+    assert [url for url in sent if "s" * keys.SECRET_LENGTH in url] == []
