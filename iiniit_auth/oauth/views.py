@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import re
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -49,33 +47,8 @@ from iiniit_auth import scopes
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import ApplicationPolicy
 from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.inputs import authorization_refusal, holds_nul
 from iiniit_auth.oauth.tokens import revoke_token
-from iiniit_auth.oauth.validators import RESOURCE_UNPARSEABLE, holds_nul, unparseable_resource
-
-#: RFC 7636 section 4.2: a code challenge is 43 to 128 unreserved characters (S256's is 43).
-_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-#: The longest nonce django-oauth-toolkit stores with an authorization code.
-NONCE_MAX_LENGTH = 255
-
-
-def _refusal(challenge: Any, nonce: Any, resources: Iterable[Any]) -> tuple[str, str] | None:
-    """``(error, description)`` for an authorization request django-oauth-toolkit would fail on
-    rather than refuse, or None.
-
-    It stores the code challenge and nonce with the code in columns of 128 and 255 characters
-    (PostgreSQL refuses longer text, and any NUL), and parses resources without catching what
-    ``urlsplit`` raises (:func:`~iiniit_auth.oauth.validators.unparseable_resource`).
-    """
-    if unparseable_resource(resources):
-        return "invalid_target", RESOURCE_UNPARSEABLE
-    if challenge and not _CODE_CHALLENGE.fullmatch(str(challenge)):
-        return (
-            "invalid_request",
-            "code_challenge must be 43 to 128 letters, digits or -._~ (RFC 7636 section 4.2).",
-        )
-    if nonce and (len(str(nonce)) > NONCE_MAX_LENGTH or holds_nul(nonce)):
-        return "invalid_request", f"nonce must be at most {NONCE_MAX_LENGTH} characters."
-    return None
 
 
 class ConsentForm(AllowForm):  # type: ignore[misc]
@@ -108,9 +81,9 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """The consent page. What django-oauth-toolkit would fail on (a 500) rather than refuse,
-        :func:`_refusal`, is refused by redirect once the client and its redirect URI are known."""
+        :func:`~iiniit_auth.oauth.inputs.authorization_refusal`, is refused by redirect once the client and its redirect URI are known."""
         params = request.GET
-        problem = _refusal(
+        problem = authorization_refusal(
             params.get("code_challenge"), params.get("nonce"), params.getlist("resource")
         )
         if problem is not None:
@@ -137,7 +110,9 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
             get_application_model().objects.filter(client_id=data["client_id"]).exists()
         )
         resources = (data.get("resource") or "").split()
-        if not known or _refusal(data.get("code_challenge"), data.get("nonce"), resources):
+        if not known or authorization_refusal(
+            data.get("code_challenge"), data.get("nonce"), resources
+        ):
             return self.form_invalid(form)
         return super().form_valid(form)  # type: ignore[no-any-return]
 
