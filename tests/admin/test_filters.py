@@ -71,15 +71,6 @@ def test_a_list_filtered_by_text_with_a_nul_is_shown_without_that_filter(admin_c
     assert admin_client.get(answer["Location"]).status_code == 200
 
 
-YEAR_LOOKUPS = [
-    ("/admin/iiniit_auth/apikey/", "created_at__year"),
-    ("/admin/iiniit_auth/credentialevent/", "at__year"),
-    ("/admin/oauth2_provider/application/", "created__year"),
-    ("/admin/oauth2_provider/accesstoken/", "expires__year"),
-    ("/admin/oauth2_provider/refreshtoken/", "created__year"),
-]
-
-
 def assert_shown_whole(admin_client, path, answer):
     assert answer.status_code == 302
     assert answer["Location"] == f"{path}?e=1"
@@ -90,18 +81,28 @@ def assert_shown_whole(admin_client, path, answer):
     ]
 
 
-@pytest.mark.parametrize(("path", "lookup"), YEAR_LOOKUPS)
-def test_a_lookup_the_query_cannot_run_shows_the_whole_list(admin_client, path, lookup):
-    # The year's bounds overflow a date when the query is compiled: that was a 500.
-    answer = admin_client.get(path, {lookup: "99999999999"})
-
-    assert_shown_whole(admin_client, path, answer)
-
-
-def test_a_lookup_django_refuses_gets_the_same_message(admin_client):
-    path = "/admin/iiniit_auth/apikey/"
-
-    assert_shown_whole(admin_client, path, admin_client.get(path, {"no_such_field": "1"}))
+@pytest.mark.parametrize(
+    ("path", "lookup", "value"),
+    [
+        # A year's bounds overflow a date when the query is compiled: each was a 500.
+        ("/admin/iiniit_auth/apikey/", "created_at__year", "99999999999"),
+        ("/admin/iiniit_auth/credentialevent/", "at__year", "99999999999"),
+        ("/admin/oauth2_provider/application/", "created__year", "99999999999"),
+        ("/admin/oauth2_provider/accesstoken/", "expires__year", "99999999999"),
+        ("/admin/oauth2_provider/refreshtoken/", "created__year", "99999999999"),
+        # PostgreSQL stores addresses as inet, and refuses text that is not one.
+        pytest.param(
+            "/admin/iiniit_auth/credentialevent/",
+            "ip",
+            "x",
+            marks=pytest.mark.skipif(connection.vendor != "postgresql", reason="inet"),
+        ),
+        # A lookup Django itself refuses gets the same answer, message included.
+        ("/admin/iiniit_auth/apikey/", "no_such_field", "1"),
+    ],
+)
+def test_a_lookup_that_cannot_run_shows_the_whole_list(admin_client, path, lookup, value):
+    assert_shown_whole(admin_client, path, admin_client.get(path, {lookup: value}))
 
 
 def test_a_lookup_the_database_refuses_shows_the_whole_list(admin_client, admin_user):
@@ -113,13 +114,6 @@ def test_a_lookup_the_database_refuses_shows_the_whole_list(admin_client, admin_
 
     assert_shown_whole(admin_client, path, answer)
     assert admin_client.get(path, {"name__regex": "^bill"}).context["cl"].result_count == 1
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's inet column")
-def test_an_address_that_is_not_one_shows_the_whole_audit_log(admin_client):
-    path = "/admin/iiniit_auth/credentialevent/"
-
-    assert_shown_whole(admin_client, path, admin_client.get(path, {"ip": "x"}))
 
 
 def test_a_refused_lookup_leaves_the_surrounding_transaction_usable(admin_client, admin_user):
