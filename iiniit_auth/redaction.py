@@ -54,6 +54,31 @@ OTHER_SECRET_PARAMS = (
     "password",
 )
 
+#: Secrets an error report hides besides those: an authorization code (RFC 6749 section 4.1.3,
+#: ``code=`` in a token request's body) and an ``Authorization`` header's value as oauthlib and
+#: WSGI keep it, in a dict (``'Authorization': 'Basic …'``, ``'HTTP_AUTHORIZATION': …``: a
+#: client's id and secret). Not in log lines: ``?code=`` there is as often a parameter of the
+#: project's own.
+REPORT_SECRET_PARAMS = ("code", "authorization", "http_authorization")
+
+#: Variables hidden by name in the frames of iiniit_auth, django-oauth-toolkit and oauthlib,
+#: whatever they hold: a token, code or secret has no shape to be found by.
+SECRET_VARIABLES = frozenset(
+    {
+        *OTHER_SECRET_PARAMS,
+        "code",
+        "refresh_token_code",
+        "secret",
+        "plaintext",
+        "credentials",
+        "auth_string",
+        "auth_string_decoded",
+        "b64_decoded",
+    }
+)
+#: The modules whose frames :data:`SECRET_VARIABLES` applies to.
+SECRET_VARIABLE_MODULES = ("iiniit_auth", "oauth2_provider", "oauthlib")
+
 #: The loggers that print request lines or carry the request: runserver's and Django's own.
 LOGGERS = ("django.server", "django.request")
 
@@ -107,7 +132,8 @@ def _patterns(names: tuple[str, ...], prefix: str) -> _Patterns:
     )
 
 
-def _current() -> _Patterns:
+def _current(report: bool = False) -> _Patterns:
+    """The patterns of log lines; with ``report``, of error reports (:data:`REPORT_SECRET_PARAMS`)."""
     # Redaction runs inside logging and error reporting, which must never fail: with invalid
     # settings (system check E001 reports them) fall back to the defaults.
     try:
@@ -115,25 +141,26 @@ def _current() -> _Patterns:
         name, prefix = conf.QUERY_PARAM_NAME, conf.KEY_PREFIX
     except ImproperlyConfigured:
         name, prefix = DEFAULTS["QUERY_PARAM_NAME"], DEFAULTS["KEY_PREFIX"]
-    return _patterns((name, *OTHER_SECRET_PARAMS), prefix)
+    extra = REPORT_SECRET_PARAMS if report else ()
+    return _patterns((name, *OTHER_SECRET_PARAMS, *extra), prefix)
 
 
-def _is_secret_param(name: str) -> bool:
+def _is_secret_param(name: str, report: bool = False) -> bool:
     """Whether the (decoded) query parameter ``name`` carries a secret."""
-    return _current().param.fullmatch(f"{name}=x") is not None
+    return _current(report).param.fullmatch(f"{name}=x") is not None
 
 
-def redact_query(text: str) -> str:
+def redact_query(text: str, report: bool = False) -> str:
     """Return ``text`` with every key in it replaced by ``********``.
 
     ``text`` is a URL, a query string, a request line or any other text. Replaced: the value of
     each secret parameter (``QUERY_PARAM_NAME`` and :data:`OTHER_SECRET_PARAMS`), wherever it
     stands, however often, with ``&`` or ``;`` separators and a percent-encoded name, ``=`` or
     separator, or quoted as a ``repr`` quotes a dict item or a pair; and anything shaped like a
-    key of this installation (``<KEY_PREFIX>_`` + 44 base62 characters).
-    Changes nothing else.
+    key of this installation (``<KEY_PREFIX>_`` + 44 base62 characters). With ``report``, for
+    an error report, the parameters of :data:`REPORT_SECRET_PARAMS` too. Changes nothing else.
     """
-    patterns = _current()
+    patterns = _current(report)
     if not patterns.might_hold_key(text):
         return text
     text = patterns.param.sub(rf"\g<head>{REDACTED}", text)
@@ -141,9 +168,9 @@ def redact_query(text: str) -> str:
     return patterns.shape.sub(REDACTED, text)
 
 
-def contains_key(text: str) -> bool:
+def contains_key(text: str, report: bool = False) -> bool:
     """Return whether :func:`redact_query` would change ``text``."""
-    patterns = _current()
+    patterns = _current(report)
     return patterns.might_hold_key(text) and any(
         pattern.search(text) is not None
         for pattern in (patterns.param, patterns.pair, patterns.shape)
@@ -162,43 +189,49 @@ class _Redacted:
     __str__ = __repr__
 
 
-def _redact_value(value: Any) -> Any:
-    """Return ``value``, or a copy or stand-in of it without keys, for display or logging."""
+def _redact_value(value: Any, report: bool = False) -> Any:
+    """Return ``value``, or a copy or stand-in of it without keys, for display or logging
+    (``report``: in an error report, see :func:`redact_query`)."""
     # type() rather than isinstance(): isinstance() asks a lazy object (request.user) for its
     # __class__, which evaluates it, maybe with a database query, inside an error report.
     kind = type(value)
     if issubclass(kind, str):
-        return redact_query(value)
+        return redact_query(value, report)
     if issubclass(kind, bytes | bytearray):
         text = bytes(value).decode("latin-1")
-        redacted = redact_query(text)
+        redacted = redact_query(text, report)
         return value if redacted == text else redacted.encode("latin-1")
     if issubclass(kind, MultiValueDict):
-        return _redact_multivaluedict(value)
+        return _redact_multivaluedict(value, report)
     if issubclass(kind, HttpRequest | Request | dict | list | tuple):
         # A request's repr quotes the full path, query string included; a dict or a list of
         # pairs may hold a POST body's parameters (oauthlib's and django-oauth-toolkit's do).
         text = repr(value)
-        redacted = redact_query(text)
+        redacted = redact_query(text, report)
         return value if redacted == text else _Redacted(redacted)
     return value
 
 
-def _redact_multivaluedict(values: MultiValueDict[Any, Any]) -> MultiValueDict[Any, Any]:
-    if not any(_is_secret_param(str(k)) or contains_key(str(v)) for k, v in values.lists()):
+def _redact_multivaluedict(
+    values: MultiValueDict[Any, Any], report: bool = False
+) -> MultiValueDict[Any, Any]:
+    if not any(
+        _is_secret_param(str(k), report) or contains_key(str(v), report) for k, v in values.lists()
+    ):
         return values
     cleansed = values.copy()  # a QueryDict stays a QueryDict, so it prints as one
     for name, items in values.lists():
-        if _is_secret_param(str(name)):
+        if _is_secret_param(str(name), report):
             cleansed.setlist(name, [REDACTED for _item in items])
         else:
-            cleansed.setlist(name, [_redact_value(item) for item in items])
+            cleansed.setlist(name, [_redact_value(item, report) for item in items])
     return cleansed
 
 
 def _redact_items(items: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """An error report's (name, value) pairs: a secret parameter's value hidden, keys removed."""
     return [
-        (name, REDACTED if _is_secret_param(str(name)) else _redact_value(value))
+        (name, REDACTED if _is_secret_param(str(name), True) else _redact_value(value, True))
         for name, value in items
     ]
 
@@ -284,17 +317,29 @@ class SafeExceptionReporterFilter(debug.SafeExceptionReporterFilter):
         """Return the POST parameters as Django's filter does, with the secret ones (an OAuth
         client's secret, a refresh token, the token to revoke…) hidden whatever ``DEBUG`` says:
         django-oauth-toolkit's views do not all mark them sensitive."""
-        return _redact_value(super().get_post_parameters(request))
+        return _redact_value(super().get_post_parameters(request), True)
 
     def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> ItemsView[str, Any]:
         """Return the frame's variables as Django's filter does, with keys removed from
-        strings, bytes, query dicts and requests (whose ``repr`` quotes the full URL)."""
+        strings, bytes, query dicts and requests (whose ``repr`` quotes the full URL).
+
+        In the frames of iiniit_auth, django-oauth-toolkit and oauthlib, a variable named as a
+        secret (:data:`SECRET_VARIABLES`: ``client_secret``, ``refresh_token``, ``code``…) is
+        hidden whatever it holds: a token or a client secret has no shape to be found by.
+        """
         cleansed = super().get_traceback_frame_variables(request, tb_frame)
-        return {name: _redact_value(value) for name, value in cleansed}.items()
+        module = str(tb_frame.f_globals.get("__name__", ""))
+        ours = module.partition(".")[0] in SECRET_VARIABLE_MODULES
+        return {
+            name: self.cleansed_substitute
+            if ours and name in SECRET_VARIABLES
+            else _redact_value(value, True)
+            for name, value in cleansed
+        }.items()
 
 
 def _redact_meta(meta: dict[str, Any], substitute: str) -> dict[str, Any]:
-    redacted = {name: _redact_value(value) for name, value in meta.items()}
+    redacted = {name: _redact_value(value, True) for name, value in meta.items()}
     if "HTTP_AUTHORIZATION" in redacted:
         redacted["HTTP_AUTHORIZATION"] = substitute
     return redacted
@@ -315,14 +360,16 @@ class ExceptionReporter(debug.ExceptionReporter):
             if "vars" in frame:
                 # The values are pprint()ed text by now: the last chance to catch a key in
                 # any object whose repr quotes it.
-                frame["vars"] = [(name, _redact_value(value)) for name, value in frame["vars"]]
+                frame["vars"] = [
+                    (name, _redact_value(value, True)) for name, value in frame["vars"]
+                ]
         if "request_GET_items" in data:
             data["request_GET_items"] = _redact_items(data["request_GET_items"])
         for name in ("request_insecure_uri", "exception_value", "exception_notes"):
             # Django 6 passes the exception itself as exception_value, not its text.
             if data.get(name) is not None:
                 text = str(data[name])
-                redacted = redact_query(text)
+                redacted = redact_query(text, True)
                 if redacted != text:
                     data[name] = redacted
         if isinstance(data.get("request_meta"), dict):

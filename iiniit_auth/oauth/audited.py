@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 from django.db import router, transaction
+from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator as DOTOAuth2Validator
 from oauth2_provider.settings import oauth2_settings
@@ -86,6 +87,7 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
             )
         return result
 
+    @sensitive_variables("refresh_token")
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
@@ -107,6 +109,7 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
                 self._record_family_revoked(family, request)
         return valid
 
+    @sensitive_variables("refresh_token")
     def _replayed_family(self, refresh_token: str) -> dict[str, Any] | None:
         """What a replay of ``refresh_token`` would revoke: its grant's live tokens, or None."""
         if not oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
@@ -157,6 +160,7 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
             ip=ip,
         )
 
+    @sensitive_variables("token")
     def revoke_token(
         self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
     ) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors, utils
 
 from iiniit_auth.models import ApplicationPolicy
@@ -205,6 +206,7 @@ class OAuth2Validator(AuditedValidator):
         """
         raise errors.UnauthorizedClientError(request=request)
 
+    @sensitive_variables("credentials")
     def _authenticate_basic_auth(self, request: Any) -> bool:
         """HTTP Basic client authentication; False, not an exception, for a header that is
         not base64 at all.

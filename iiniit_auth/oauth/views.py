@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -185,6 +185,7 @@ class IntrospectTokenView(OAuthLibMixin, View):  # type: ignore[misc]
 
     http_method_names = ["post"]
 
+    @sensitive_variables("value")
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         client = self.authenticated_client(request)
         if client is None:
@@ -219,6 +220,7 @@ class IntrospectTokenView(OAuthLibMixin, View):  # type: ignore[misc]
             return None
         return oauthlib_request.client
 
+    @sensitive_variables("value")
     def introspect(self, client: Any, value: str) -> dict[str, Any]:
         """The RFC 7662 answer about the access token ``value`` for ``client``."""
         checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
