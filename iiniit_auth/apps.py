@@ -11,7 +11,7 @@ class IiniitAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from iiniit_auth import checks  # noqa: F401  (registers the system checks)
-        from iiniit_auth.cache import connect as connect_cache
+        from iiniit_auth.cache_invalidation import connect as connect_cache
         from iiniit_auth.redaction import attach_filters
 
         # Logging is configured before apps are ready, so these logger-level filters stay:

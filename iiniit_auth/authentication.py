@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
+from time import monotonic
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -60,6 +61,15 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
 
     model: type[AbstractAPIKey] = APIKey
     reads_authorization_only = True
+    #: Whether keys may come from the lookup cache (when it is on). Entries are shared by every
+    #: class of the same model, so a subclass that overrides :meth:`lookup` (to refuse some
+    #: keys, say) reads the database on every request: a hit would skip its lookup.
+    cacheable = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "cacheable" not in cls.__dict__:
+            cls.cacheable = cls.cacheable and cls.lookup is APIKeyAuthentication.lookup
 
     def scheme(self) -> str:
         return auth_settings().HEADER_SCHEME
@@ -125,10 +135,11 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         public_id = keys.public_id_of(key, conf.KEY_PREFIX)
         if public_id is None:
             raise refuse(request, conf.HEADER_SCHEME)
-        store = key_cache()
+        store = key_cache() if self.cacheable else None
         found = None if store is None else store.get(self.model, public_id)
         cached = found is not None
         if found is None:
+            read_at = monotonic()
             found = self.lookup(public_id)
         if found is None:
             raise refuse(request, conf.HEADER_SCHEME)
@@ -150,7 +161,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             store.record_use(found, now)
         else:
             found.record_use(now)
-            store.add(found, now)
+            store.add(found, now, read_at)
         return owner, found
 
     def lookup(self, public_id: str) -> AbstractAPIKey | None:

@@ -14,14 +14,15 @@ Correct before fast (issue 5):
 * An entry lives at most ``CACHE_TTL`` seconds, and never past the key's ``expires_at`` (which,
   for a rotated key, is the end of its grace period).
 * Every write that can change the answer replaces the entry by a tombstone once its transaction
-  commits: revocation, rotation and issue (their signals), any save or deletion of a key row, and
-  any save of its owner (deactivation, a changed name...). The tombstone is a value, not a
+  commits (:mod:`iiniit_auth.cache_invalidation`): revocation, rotation and issue (their
+  signals), any save or deletion of a key row, any save of its owner (deactivation, a changed
+  name...), and the deletion of a row a key links to. The tombstone is a value, not a
   deletion, because entries are added with ``cache.add()``: a request that read the row before
   the write committed cannot put the stale row back while the tombstone stands (for
   ``CACHE_TTL``). So the very next request, in every process sharing the cache, sees the write.
 * Writes that bypass ``save()`` (``QuerySet.update()`` on users, raw SQL) send no signal: they are
   seen when the entry expires, ``CACHE_TTL`` at most. Code that writes keys that way should call
-  :func:`forget_on_commit` itself.
+  :func:`~iiniit_auth.cache_invalidation.forget_on_commit` itself.
 * If the cache fails (a Redis that is down), authentication reads the database instead, and the
   failure is logged; it never turns into an error for the caller.
 
@@ -37,22 +38,19 @@ import logging
 import math
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
-from django.db import models, router, transaction
-from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
+from django.db import router
+from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
-from django.utils import timezone
 
-from iiniit_auth import instances, lookup, signals
+from iiniit_auth import instances, lookup
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import AbstractAPIKey
 
@@ -76,6 +74,16 @@ def entry_key(model: type[AbstractAPIKey], public_id: str) -> str:
     tombstone only ever makes a miss.
     """
     return f"iiniit:{model._meta.model_name}:{public_id}"
+
+
+def _entry_names(public_ids: Iterable[str]) -> list[str]:
+    """The cache keys an entry for each of ``public_ids`` may stand under: one per key model.
+
+    A key row can be read through its model, a proxy of it, or a parent or child model (a
+    subclass with a table of its own), each caching under its own name: a write through any
+    of them must reach them all. Unrelated models only get a needless tombstone (a miss).
+    """
+    return [entry_key(model, public_id) for model in all_key_models() for public_id in public_ids]
 
 
 def _used_key(model: type[AbstractAPIKey], public_id: str) -> str:
@@ -117,17 +125,21 @@ class Layout:
         self._decoded: dict[bytes, _Rows] = {}
 
     def dump(self, key: AbstractAPIKey) -> bytes:
-        """Return the entry for ``key`` (its owner loaded): the version and both rows, pickled."""
+        """Return the entry for ``key`` (its owner loaded): the version, the database the rows
+        were read from, and both rows, pickled."""
         owner = key.owner
         rows = (
             self.version,
-            tuple(getattr(key, name) for name in self.key_names),
-            tuple(getattr(owner, name) for name in self.owner_names),
+            key._state.db,
+            tuple(_plain(getattr(key, name)) for name in self.key_names),
+            tuple(_plain(getattr(owner, name)) for name in self.owner_names),
         )
         return pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
 
     def load(self, entry: Any, db: str) -> AbstractAPIKey | None:
-        """Return the key (with its owner) an entry holds; None for a tombstone or a stranger."""
+        """Return the key (with its owner) an entry holds; None for a tombstone, a stranger, or
+        an entry read from another database than ``db`` (a router that sends each tenant to a
+        database of its own: the same public id there is another key, or none)."""
         if type(entry) is not bytes:
             return None
         rows = self._decoded.get(entry)
@@ -138,7 +150,9 @@ class Layout:
             if len(self._decoded) >= DECODED_ENTRIES:
                 self._decoded.clear()
             self._decoded[entry] = rows
-        key_fields, owner_fields, key_copies, owner_copies = rows
+        read_from, key_fields, owner_fields, key_copies, owner_copies = rows
+        if read_from != db:
+            return None
         key = instances.instance_of_fields(self.model, db, key_fields, key_copies)
         # The left-out fields (the password hash) are deferred: loaded if ever read.
         owner = instances.instance_of_fields(self.owner, db, owner_fields, owner_copies)
@@ -152,22 +166,32 @@ class Layout:
             return None  # not an entry this code wrote: a miss
         if (
             not isinstance(value, tuple)
-            or len(value) != 3
+            or len(value) != 4
             or value[0] != self.version
-            or len(value[1]) != len(self.key_names)
-            or len(value[2]) != len(self.owner_names)
+            or len(value[2]) != len(self.key_names)
+            or len(value[3]) != len(self.owner_names)
         ):
             return None
-        key_fields = dict(zip(self.key_names, value[1], strict=True))
-        owner_fields = dict(zip(self.owner_names, value[2], strict=True))
-        return (key_fields, owner_fields, _mutable(key_fields), _mutable(owner_fields))
+        key_fields = dict(zip(self.key_names, value[2], strict=True))
+        owner_fields = dict(zip(self.owner_names, value[3], strict=True))
+        return (value[1], key_fields, owner_fields, _mutable(key_fields), _mutable(owner_fields))
 
 
-#: An entry's rows as kept: the key's fields (attname to value), the owner's, and in each the
-#: fields whose value every instance gets a copy of (a JSON field's list, say), with how to
-#: copy each.
+#: An entry's rows as kept: the database they were read from, the key's fields (attname to
+#: value), the owner's, and in each the fields whose value every instance gets a copy of (a
+#: JSON field's list, say), with how to copy each.
 _Copies = tuple[tuple[str, Callable[[Any], Any]], ...]
-_Rows = tuple[dict[str, Any], dict[str, Any], _Copies, _Copies]
+_Rows = tuple[str | None, dict[str, Any], dict[str, Any], _Copies, _Copies]
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as an entry holds it: a file field's as its name.
+
+    A ``FieldFile`` pickles the whole model instance it belongs to, and an owner's would carry
+    the password hash into the cache. The name is what the column holds; the field's descriptor
+    makes it a ``FieldFile`` again when it is read.
+    """
+    return value.name if isinstance(value, FieldFile) else value
 
 
 def _mutable(fields: dict[str, Any]) -> _Copies:
@@ -232,13 +256,18 @@ class KeyCache:
             return None
         return found.load(entry, router.db_for_read(model))
 
-    def add(self, key: AbstractAPIKey, now: datetime) -> bool:
+    def add(self, key: AbstractAPIKey, now: datetime, read_at: float | None = None) -> bool:
         """Cache ``key`` (with its owner) unless an entry or a tombstone is there.
 
         The entry lives ``CACHE_TTL`` seconds at most and ends before the key expires; a key
-        that expires within a second is not cached. Returns whether the entry was added.
+        that expires within a second is not cached. ``read_at`` is when the key's row was read
+        (``time.monotonic()``): a row read half a ``CACHE_TTL`` ago or more is not cached, since
+        the tombstone of a write that committed after the read may have expired by now (a
+        request stalled on a lock, say). Returns whether the entry was added.
         """
         ttl = auth_settings().CACHE_TTL.total_seconds()
+        if read_at is not None and time.monotonic() - read_at >= ttl / 2:
+            return False
         if key.expires_at is not None:
             ttl = min(ttl, (key.expires_at - now).total_seconds())
         if ttl < 1:
@@ -277,19 +306,41 @@ class KeyCache:
         return key.record_use(now)
 
     def forget(self, model: type[AbstractAPIKey], public_ids: Iterable[str]) -> None:
-        """Put tombstones in place of the entries of ``public_ids`` (for ``CACHE_TTL``)."""
-        names = [entry_key(model, public_id) for public_id in public_ids]
+        """Put tombstones in place of the entries of ``public_ids`` (for ``CACHE_TTL``).
+
+        Then read them back: a cache may refuse a write and say nothing (Django's database
+        cache does, Memcached only returns the keys it failed), or refuse writes and still
+        serve reads (Redis out of memory). Any name without its tombstone is deleted instead.
+        ``model`` is the model written through; every key model's entry is replaced
+        (:func:`_entry_names`).
+        """
+        names = _entry_names(public_ids)
         if not names:
             return
         ttl = _seconds(auth_settings().CACHE_TTL.total_seconds())
         try:
             self.cache.set_many(dict.fromkeys(names, TOMBSTONE), ttl)
+            standing = self.cache.get_many(names)
+            missing = [name for name in names if standing.get(name) != TOMBSTONE]
+        except Exception:
+            logger.exception("API key cache %r failed to write tombstones.", self.alias)
+            missing = names
+        if not missing:
+            return
+        try:
+            self.cache.delete_many(missing)
         except Exception:
             logger.exception(
                 "API key cache %r failed to drop %d entries: they expire within %d s.",
                 self.alias,
-                len(names),
+                len(missing),
                 ttl,
+            )
+        else:
+            logger.warning(
+                "API key cache %r took no tombstone for %d entries; they were deleted instead.",
+                self.alias,
+                len(missing),
             )
 
     def discard(self, model: type[AbstractAPIKey], public_id: str) -> None:
@@ -321,77 +372,11 @@ def key_cache() -> KeyCache | None:
         return store
 
 
-# -- invalidation ------------------------------------------------------------------------------
-
-
-def forget_on_commit(model: type[AbstractAPIKey], public_ids: Iterable[str], using: str) -> None:
-    """Drop the entries of ``public_ids`` once the current transaction on ``using`` commits
-    (at once outside a transaction). Does nothing when the cache is off."""
-    store = key_cache()
-    if store is not None:
-        transaction.on_commit(partial(store.forget, model, list(public_ids)), using=using)
-
-
-def _db_of(instance: models.Model) -> str:
-    return instance._state.db or router.db_for_write(type(instance))
-
-
-def _key_written(sender: Any, key: AbstractAPIKey, **kwargs: Any) -> None:
-    forget_on_commit(type(key), [key.public_id], _db_of(key))
-
-
-def _key_issued(sender: Any, key: AbstractAPIKey, **kwargs: Any) -> None:
-    # Nothing can be cached under a public id that did not exist; deleting any entry there
-    # anyway keeps the rule simple: every lifecycle write clears its key.
-    store = key_cache()
-    if store is not None:
-        transaction.on_commit(partial(store.discard, type(key), key.public_id), using=_db_of(key))
-
-
-def _key_row_changed(sender: Any, instance: AbstractAPIKey, **kwargs: Any) -> None:
-    if kwargs.get("created"):
-        return  # a new row (issue()) was never cached: _key_issued has it
-    forget_on_commit(type(instance), [instance.public_id], _db_of(instance))
-
-
-def _owner_saved(sender: Any, instance: models.Model, **kwargs: Any) -> None:
-    store = key_cache()
-    if store is None or kwargs.get("created"):
-        return  # a new user has no keys yet
-    transaction.on_commit(
-        partial(_forget_keys_of, store, instance.pk, timezone.now()), using=_db_of(instance)
-    )
-
-
 def key_models() -> list[type[AbstractAPIKey]]:
     """Every installed concrete key model (``APIKey`` and a project's subclasses)."""
-    return [
-        model
-        for model in apps.get_models()
-        if issubclass(model, AbstractAPIKey) and not model._meta.proxy
-    ]
+    return [model for model in all_key_models() if not model._meta.proxy]
 
 
-def _forget_keys_of(store: KeyCache, owner_pk: Any, since: datetime) -> None:
-    """Drop the entries of every key of the owner that can still be cached."""
-    for model in key_models():
-        public_ids = (
-            model._default_manager.filter(owner=owner_pk, revoked_at__isnull=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=since))
-            .values_list("public_id", flat=True)
-        )
-        store.forget(model, public_ids)
-
-
-def connect() -> None:
-    """Connect the invalidation receivers (from the app's ``ready()``). Idempotent."""
-    signals.api_key_revoked.connect(_key_written, dispatch_uid="iiniit_auth.cache.revoked")
-    signals.api_key_rotated.connect(_key_written, dispatch_uid="iiniit_auth.cache.rotated")
-    signals.api_key_issued.connect(_key_issued, dispatch_uid="iiniit_auth.cache.issued")
-    post_save.connect(
-        _owner_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="iiniit_auth.cache.owner"
-    )
-    for model in key_models():
-        uid = f"iiniit_auth.cache.{model._meta.label_lower}"
-        post_save.connect(_key_row_changed, sender=model, dispatch_uid=f"{uid}.saved")
-        post_delete.connect(_key_row_changed, sender=model, dispatch_uid=f"{uid}.deleted")
+def all_key_models() -> list[type[AbstractAPIKey]]:
+    """Every installed key model, proxies included."""
+    return [model for model in apps.get_models() if issubclass(model, AbstractAPIKey)]

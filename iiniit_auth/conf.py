@@ -124,8 +124,10 @@ def _cache(value: Any) -> str | None:
 def _cache_ttl(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         value = value.total_seconds()
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
-        raise _fail("CACHE_TTL", "must be a finite number of seconds > 0.")
+    # At least a second: caches count timeouts in whole seconds, and one under a second would
+    # cache nothing at all.
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 1 <= value < math.inf:
+        raise _fail("CACHE_TTL", "must be a finite number of seconds >= 1.")
     try:
         return timedelta(seconds=value)
     except OverflowError:

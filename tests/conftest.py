@@ -2,8 +2,11 @@
 
 from datetime import timedelta
 
+import django
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework.test import APIClient
@@ -103,3 +106,57 @@ def used_key(issue, user, staff):
     user.first_name = "Ann"
     user.save()
     return key
+
+
+@pytest.fixture
+def admins(settings):
+    """ADMINS as the running Django takes them (6.0 deprecates (name, address) pairs), and a
+    mailer (6.1 deprecates sending without MAILERS): with DEBUG off, errors are mailed there."""
+    settings.ADMINS = (
+        ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
+    )
+    if django.VERSION >= (6, 1):
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
+# -- the lookup cache (tests/test_cache*.py) ---------------------------------------------
+
+#: Timeouts that RecordingCache.add() was given, by cache key.
+ADDED: dict[str, int] = {}
+
+
+class RecordingCache(LocMemCache):
+    """A locmem cache that remembers the timeout of every add()."""
+
+    def add(self, key, value, timeout=300, version=None):
+        ADDED[key] = timeout
+        return super().add(key, value, timeout, version)
+
+
+def configure(settings, backend=f"{__name__}.RecordingCache", **values):
+    """Turn the lookup cache on, in a fresh cache aliased "keys" (``values``: more settings)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "keys": {"BACKEND": backend, "LOCATION": f"keys-{id(settings)}"},
+    }
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE": "keys", **values}
+
+
+@pytest.fixture
+def cached(settings):
+    configure(settings)
+    ADDED.clear()
+    yield caches["keys"]
+    caches["keys"].clear()
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """``with commit():`` runs the block's on-commit callbacks, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def key(issue, commit):
+    with commit():
+        return issue()

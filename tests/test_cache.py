@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import include, path
@@ -23,6 +22,7 @@ from iiniit_auth import instances, lookup
 from iiniit_auth.authentication import APIKeyAuthentication
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey, CredentialEvent
+from tests.conftest import ADDED, configure
 from tests.orgkeys.models import TeamAPIKey
 
 
@@ -35,17 +35,6 @@ class WhoView(APIView):
 
 urlpatterns = [path("who/", WhoView.as_view()), path("", include("tests.urls"))]
 pytestmark = pytest.mark.urls(__name__)
-
-#: Timeouts that RecordingCache.add() was given, by cache key.
-ADDED: dict[str, int] = {}
-
-
-class RecordingCache(LocMemCache):
-    """A locmem cache that remembers the timeout of every add()."""
-
-    def add(self, key, value, timeout=300, version=None):
-        ADDED[key] = timeout
-        return super().add(key, value, timeout, version)
 
 
 class BrokenCache(BaseCache):
@@ -65,34 +54,6 @@ class BrokenCache(BaseCache):
 
     def delete(self, key, version=None):
         raise ConnectionError("cache down")
-
-
-def configure(settings, backend=f"{__name__}.RecordingCache", **values):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "keys": {"BACKEND": backend, "LOCATION": f"keys-{id(settings)}"},
-    }
-    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE": "keys", **values}
-
-
-@pytest.fixture
-def cached(settings):
-    configure(settings)
-    ADDED.clear()
-    yield caches["keys"]
-    caches["keys"].clear()
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """``with commit():`` runs the block's on-commit callbacks, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def key(issue, commit):
-    with commit():
-        return issue()
 
 
 def who(api, plaintext, **extra):
@@ -129,7 +90,7 @@ def test_cache_must_name_a_configured_cache(settings, value):
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [(5, 5), (0.5, 0.5), (timedelta(minutes=2), 120), (86400, 86400)]
+    ("value", "seconds"), [(5, 5), (1, 1), (1.5, 1.5), (timedelta(minutes=2), 120), (86400, 86400)]
 )
 def test_cache_ttl_takes_seconds_or_a_timedelta(settings, value, seconds):
     settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE_TTL": value}
@@ -138,9 +99,22 @@ def test_cache_ttl_takes_seconds_or_a_timedelta(settings, value, seconds):
 
 
 @pytest.mark.parametrize(
-    "value", [0, -1, timedelta(0), math.inf, math.nan, True, "60", None, 10**20]
+    "value",
+    [
+        0,
+        0.5,
+        -1,
+        timedelta(0),
+        timedelta(milliseconds=999),
+        math.inf,
+        math.nan,
+        True,
+        "60",
+        None,
+        10**20,
+    ],
 )
-def test_cache_ttl_must_be_a_positive_finite_duration(settings, value):
+def test_cache_ttl_must_be_a_finite_duration_of_a_second_or_more(settings, value):
     settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE_TTL": value}
 
     with pytest.raises(ImproperlyConfigured, match=r"\['CACHE_TTL'\]"):
@@ -264,9 +238,9 @@ def test_an_entry_of_another_version_is_a_miss_even_when_its_fields_fit(
     # key is live, and the database says it is revoked.
     stored, plaintext = key
     found = key_cache_module.layout(APIKey)
-    _version, key_row, owner_row = pickle.loads(found.dump(stored))  # noqa: S301 (our own entry)
-    other = pickle.dumps(("0" * len(found.version), key_row, owner_row))
-    assert found.load(pickle.dumps((found.version, key_row, owner_row)), "default") is not None
+    _version, db, key_row, owner_row = pickle.loads(found.dump(stored))  # noqa: S301 (ours)
+    other = pickle.dumps(("0" * len(found.version), db, key_row, owner_row))
+    assert found.load(pickle.dumps((found.version, db, key_row, owner_row)), "default") is not None
     with commit():
         stored.revoke(reason="leaked")
     cached.set(key_cache_module.entry_key(APIKey, stored.public_id), other)

@@ -8,7 +8,6 @@ import sys
 import threading
 from urllib.parse import urlencode
 
-import django
 import pytest
 from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.urls import path
@@ -336,16 +335,9 @@ def test_technical_500_page_has_no_key(settings, issue, request_log):
     )
 
 
-def test_admin_error_emails_have_no_key(settings, issue, mailoutbox):
+def test_admin_error_emails_have_no_key(settings, admins, issue, mailoutbox):
     settings.ROOT_URLCONF = __name__
     settings.DEBUG = False
-    # Django 6.0 takes plain addresses and deprecates (name, address) pairs.
-    settings.ADMINS = (
-        ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
-    )
-    if django.VERSION >= (6, 1):
-        # Django 6.1 deprecates sending without MAILERS; the test run makes it locmem.
-        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     _key, plaintext = issue()
     # DEFAULT_LOGGING mails admins in text; a second handler mails the HTML report as well.
     html_handler = AdminEmailHandler(include_html=True)

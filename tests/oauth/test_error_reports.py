@@ -181,10 +181,9 @@ def introspection(client, user, public_app, service):
     ],
 )
 def test_a_failed_oauth_request_reports_none_of_its_secrets(
-    settings, mailoutbox, user, public_app, service, fails, debug
+    settings, admins, mailoutbox, user, public_app, service, fails, debug
 ):
     settings.DEBUG = debug
-    settings.ADMINS = [("Ops", "ops@example.com")]
     with_html = AdminEmailHandler(include_html=True)
     logging.getLogger("django.request").addHandler(with_html)
     client = Client(raise_request_exception=False)
