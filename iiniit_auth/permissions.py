@@ -7,7 +7,7 @@ checks it against ``request.auth``, an API key or an OAuth 2.0 token alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,20 +39,28 @@ def required_scopes(view: Any, request: Request) -> frozenset[str] | None:
             f"{type(view).__name__} uses HasScopes but sets no required_scopes "
             '(e.g. required_scopes = ["orders:read"]).'
         )
+    method = request.method or "GET"
+    # DRF's own test of whether the view implements the method (its dispatch): a name outside
+    # http_method_names (DISPATCH, SETUP, a method left out on purpose) is DRF's 405 to
+    # answer, whatever the scopes say.
+    handler = method.lower()
+    if handler not in getattr(view, "http_method_names", ()) or not hasattr(view, handler):
+        return None
     if isinstance(declared, Mapping):
         by_method = {str(m).upper(): v for m, v in declared.items()}
-        method = request.method or "GET"
         if method == "HEAD" and "HEAD" not in by_method:
             method = "GET"
         if method not in by_method:
-            if method == "OPTIONS" or not hasattr(view, method.lower()):
+            if method == "OPTIONS":
                 return None
             raise ImproperlyConfigured(
                 f"{type(view).__name__}.required_scopes maps no scopes for {method}, "
                 "which the view implements. Map it (an empty list means no scope)."
             )
         declared = by_method[method]
-    if isinstance(declared, str) or not isinstance(declared, Iterable):
+    # A list, a tuple or a set: a generator or an iterator would be empty from the second
+    # request on, and then require nothing.
+    if not isinstance(declared, list | tuple | set | frozenset):
         raise ImproperlyConfigured(
             f"{type(view).__name__}.required_scopes must be a list of scope names."
         )

@@ -49,6 +49,16 @@ class MappedView(Base):
         return Response({"patched": True})
 
 
+class MappedReadOnlyView(MappedView):
+    # post() and put() are inherited, but DRF dispatches only these.
+    http_method_names = ["get", "head", "options"]
+
+
+class GeneratorScopesView(Base):
+    # Empty from the second request on: it would then require nothing.
+    required_scopes = (name for name in ["orders:read"])
+
+
 class UnregisteredView(Base):
     required_scopes = ["orders:read", "orders:delete"]
 
@@ -94,6 +104,8 @@ urlpatterns = [
     path("list/", ListView.as_view()),
     path("empty/", EmptyListView.as_view()),
     path("mapped/", MappedView.as_view()),
+    path("mapped-read-only/", MappedReadOnlyView.as_view()),
+    path("generator-scopes/", GeneratorScopesView.as_view()),
     path("unregistered/", UnregisteredView.as_view()),
     path("mapped-unregistered/", MappedUnregisteredView.as_view()),
     path("no-scopes/", NoScopesView.as_view()),
@@ -225,6 +237,24 @@ def test_mapping_method_the_view_does_not_implement_is_405(db, api, credential):
     assert call(api, "delete", "/mapped/").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        # Names of the view's own attributes, which DRF never dispatches to: a client could
+        # send these to any mapped view, credential or not, and they were a 500.
+        ("DISPATCH", "/mapped/"),
+        ("SETUP", "/mapped/"),
+        ("REQUIRED_SCOPES", "/mapped/"),
+        # Implemented, but left out of http_method_names on purpose.
+        ("POST", "/mapped-read-only/"),
+        ("PUT", "/mapped-read-only/"),
+    ],
+)
+def test_mapping_method_drf_does_not_dispatch_is_405(db, api, credential, method, url):
+    assert api.generic(method, url).status_code == 401
+    assert api.generic(method, url, HTTP_AUTHORIZATION=credential()).status_code == 405
+
+
 def test_mapping_method_implemented_but_not_mapped_is_improperly_configured(api, credential):
     header = credential("orders:read", "orders:write")
 
@@ -242,6 +272,7 @@ def test_mapping_method_implemented_but_not_mapped_is_improperly_configured(api,
         ("/mapped-unregistered/", r"unregistered scope\(s\) orders:reed"),
         ("/no-scopes/", r"NoScopesView uses HasScopes but sets no required_scopes"),
         ("/string-scopes/", r"must be a list of scope names"),
+        ("/generator-scopes/", r"must be a list of scope names"),
     ],
 )
 def test_misconfigured_view_is_improperly_configured(api, credential, url, message):
