@@ -10,7 +10,8 @@
   The token value and its checksum are never shown.
 * On all three lists, a whole API key or an OAuth token pasted into the search box is left
   out of it before the list is shown, so the page does not repeat it.
-* Grants and ID tokens keep django-oauth-toolkit's admins.
+* Authorization codes (grants) and ID tokens: read-only lists, without their values
+  (:class:`~iiniit_auth.admin.oauth_tokens.ReadOnlyGrantAdmin`).
 * Two overview sections: applications and access tokens, one aggregate query each.
 """
 
@@ -35,6 +36,8 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_grant_model,
+    get_id_token_model,
     get_refresh_token_model,
 )
 
@@ -45,6 +48,7 @@ from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
     ACTIVE,
     AccessTokenAdmin,
+    ReadOnlyGrantAdmin,
     RefreshTokenAdmin,
     scope_codes,
     stored_tokens,
@@ -290,6 +294,8 @@ def _replace(model: Any, model_admin: type[ModelAdmin]) -> None:
 
 _replace(Application, ApplicationAdmin)
 _replace(AccessToken, AccessTokenAdmin)
+_replace(get_grant_model(), ReadOnlyGrantAdmin)
+_replace(get_id_token_model(), ReadOnlyGrantAdmin)
 _replace(RefreshToken, RefreshTokenAdmin)
 
 

@@ -176,3 +176,32 @@ class RefreshTokenAdmin(TokenAdmin):
         if token.revoked is not None:
             return badge("revoked", _("revoked"))
         return badge("active", _("active"))
+
+
+class ReadOnlyGrantAdmin(ListRedirects, ModelAdmin):
+    """Authorization codes and ID tokens: read-only, and never their value.
+
+    django-oauth-toolkit's own admins let staff with the change permission edit a pending code
+    (its user, scopes and expiry) and delete codes, with nothing in the audit log: a code moved
+    to another user is redeemed as that user. A code lives a minute and is used once; an ID
+    token is issued only by OpenID Connect, which is not offered. Neither needs an edit screen.
+    """
+
+    list_display = ("pk", "application", "user", "expires")
+    list_select_related = ("application", "user")
+    list_filter = (("application", admin.RelatedOnlyFieldListFilter),)
+    fields = ("application", "user", "expires")
+    readonly_fields = fields
+    actions = None
+
+    class Media:
+        js = ("iiniit_auth/admin.js",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -15,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_grant_model,
     get_refresh_token_model,
 )
 
@@ -561,3 +562,33 @@ def test_the_overview_counts_oauth_applications_and_tokens(admin_client, registe
 def test_the_oauth_sections_show_only_to_who_may_see_them(staff, registered):
     sections = staff(VIEW_APP).get(OVERVIEW_URL).context["sections"]
     assert [s.title for s in sections] == ["OAuth applications"]
+
+
+def test_authorization_codes_are_listed_read_only_and_never_shown(admin_client, registered, user):
+    # django-oauth-toolkit's own admin let staff move a pending code to another user (who
+    # would then be the one it logs in) or delete codes, with no audit event.
+    app, _secret = registered
+    code = secrets.token_urlsafe(30)
+    grant = get_grant_model().objects.create(
+        application=app,
+        user=user,
+        code=code,
+        expires=timezone.now() + timedelta(minutes=1),
+        redirect_uri="https://app.example.com/cb",
+        scope="orders:read",
+    )
+    listed = admin_client.get("/admin/oauth2_provider/grant/")
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == 1
+    assert code not in listed.content.decode()
+    change = f"/admin/oauth2_provider/grant/{grant.pk}/change/"
+    shown = admin_client.get(change)
+    assert shown.status_code == 200  # the view screen
+    assert code not in shown.content.decode()
+
+    answer = admin_client.post(change, {"user": admin_client.session["_auth_user_id"]})
+    assert answer.status_code == 403
+    assert admin_client.post(f"/admin/oauth2_provider/grant/{grant.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/oauth2_provider/grant/add/").status_code == 403
+    grant.refresh_from_db()
+    assert grant.user == user
