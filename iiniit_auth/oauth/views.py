@@ -258,8 +258,12 @@ class AuthorizedTokenDeleteView(DOTAuthorizedTokenDeleteView):  # type: ignore[m
     """``/o/authorized_tokens/<pk>/delete/``: the signed-in user revokes one of their grants.
 
     django-oauth-toolkit's page, revoking through :func:`~iiniit_auth.oauth.tokens.revoke_token`
-    so the revocation is audited (``via=authorized_tokens``).
+    so the revocation is audited (``via=authorized_tokens``). Django's deletion views also take
+    an HTTP DELETE, which deleted the token with no event: only the page and its form are
+    served here.
     """
+
+    http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form: Any) -> HttpResponse:
         revoke_token(

@@ -212,6 +212,21 @@ def test_a_user_revokes_an_application_from_their_list(client, user, app):
     assert event.details["via"] == "authorized_tokens"
 
 
+def test_an_http_delete_of_an_authorized_token_is_refused(client, user, app):
+    # Django's DeletionMixin deleted the token straight away, with no audit event.
+    token = get_access_token_model().objects.create(
+        user=user,
+        application=app,
+        token="user-token-value",
+        scope="orders:read",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    client.force_login(user)
+
+    assert client.delete(f"/o/authorized_tokens/{token.pk}/delete/").status_code == 405
+    assert get_access_token_model().objects.filter(pk=token.pk).exists()
+
+
 def test_denying_consent_redirects_with_access_denied(client, user, app):
     client.force_login(user)
     page = client.get(authorization_url(app))
