@@ -34,7 +34,7 @@ from iiniit_auth.admin.filters import (
 )
 from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
-from iiniit_auth.admin.pages import change_url
+from iiniit_auth.admin.pages import NoSaveAsNew, change_url
 from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 
@@ -80,7 +80,7 @@ def _when(moment: Any) -> str:
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(ListRedirects, ModelAdmin):
+class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     """API keys in Django admin. Subclass and register it for your own concrete key model."""
 
     list_display = (

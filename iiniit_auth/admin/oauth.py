@@ -53,7 +53,7 @@ from iiniit_auth.admin.oauth_tokens import (
     scope_codes,
     stored_tokens,
 )
-from iiniit_auth.admin.pages import client_ip
+from iiniit_auth.admin.pages import NoSaveAsNew, client_ip
 from iiniit_auth.models import ApplicationPolicy
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
@@ -95,7 +95,7 @@ class GrantedFilter(admin.SimpleListFilter):
         return None
 
 
-class ApplicationAdmin(ListRedirects, ModelAdmin):
+class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     """OAuth applications with their allowed scopes; the client secret is shown once only."""
 
     form = ApplicationChangeForm

@@ -7,11 +7,35 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
     from django_stubs_ext import StrOrPromise
+
+
+class NoSaveAsNew:
+    """A ``ModelAdmin`` mixin: "Save as new" is refused (403), whatever the form posts.
+
+    Django's change view makes a copy of the object when the POST holds ``_saveasnew``, even
+    with ``save_as`` off: an application copied that way skipped ``register_application`` (no
+    grant, no client type, a secret never shown, an audit event without its actor), and a
+    key's copy was a 500. Credentials are made by their own pages only.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and "_saveasnew" in request.POST:
+            raise PermissionDenied("Save as new is not offered here.")
+        return super().changeform_view(  # type: ignore[misc,no-any-return]
+            request, object_id, form_url, extra_context
+        )
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -592,3 +592,18 @@ def test_authorization_codes_are_listed_read_only_and_never_shown(admin_client, 
     assert admin_client.get("/admin/oauth2_provider/grant/add/").status_code == 403
     grant.refresh_from_db()
     assert grant.user == user
+
+
+def test_save_as_new_is_refused_on_an_application_and_on_a_key(admin_client, registered, issue):
+    # Django's change view copies the object on _saveasnew even with save_as off: the copy of
+    # an application skipped register_application, and a key's copy was a 500.
+    app, _secret = registered
+    key, _plaintext = issue()
+    form = {"name": "Copy", "redirect_uris": "", "allowed_scopes": ["orders:read"]}
+
+    answer = admin_client.post(change(app), {**form, "_saveasnew": "Save as new"})
+    assert answer.status_code == 403
+    assert Application.objects.count() == 1
+    key_page = f"/admin/iiniit_auth/apikey/{key.pk}/change/"
+    assert admin_client.post(key_page, {"_saveasnew": "Save as new"}).status_code == 403
+    assert CredentialEvent.objects.filter(event="created").count() == 1
