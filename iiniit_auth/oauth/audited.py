@@ -124,10 +124,13 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
         )
         if replayed is None or not replayed.token_family:
             return None
+        # Locked: a concurrent replay of the same token waits for this one, and then finds
+        # nothing live, so the grant's revocation is recorded once.
         live = list(
-            RefreshToken._default_manager.filter(
-                token_family=replayed.token_family, revoked__isnull=True
-            ).values_list("pk", "access_token_id")
+            RefreshToken._default_manager.select_for_update()
+            .filter(token_family=replayed.token_family, revoked__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "access_token_id")
         )
         return {"replayed": replayed, "live": live}
 

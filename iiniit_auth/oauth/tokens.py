@@ -190,14 +190,17 @@ def revoke_token(
                 return False
             holder = refresh
         else:
-            holder = AccessToken._default_manager.filter(pk=token.pk).first()
-            if holder is None:
-                return False
+            # Locked in the order a refresh token's revocation locks them (its refresh token,
+            # then the access token), so two revocations of one grant wait for each other: the
+            # second finds nothing left to revoke, and records nothing.
             refresh = (
                 RefreshToken._default_manager.select_for_update()
-                .filter(access_token_id=holder.pk, revoked__isnull=True)
+                .filter(access_token_id=token.pk, revoked__isnull=True)
                 .first()
             )
+            holder = AccessToken._default_manager.select_for_update().filter(pk=token.pk).first()
+            if holder is None:
+                return False
         application, user = holder.application, holder.user
         if refresh is not None:
             revoked = [refresh_token_credential_id(refresh.pk)]
