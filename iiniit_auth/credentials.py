@@ -11,6 +11,7 @@ from typing import Any
 
 from oauth2_provider.models import AbstractAccessToken
 
+from iiniit_auth import scopes
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
 
 
@@ -97,9 +98,13 @@ def describe(auth: Any) -> Credential | None:
 
 
 def scopes_of(auth: Any) -> frozenset[str]:
-    """Return the scopes ``request.auth`` grants; an unknown credential grants none."""
+    """Return the scopes ``request.auth`` grants; an unknown credential grants none.
+
+    Only registered scopes: one removed from ``IINIIT_AUTH["SCOPES"]`` stays on the keys and
+    tokens that carry it, and grants nothing, in a view's own check as in ``HasScopes``.
+    """
     if isinstance(auth, AbstractAPIKey):
-        return auth.scope_set
+        return auth.scope_set.intersection(scopes.registry())
     if isinstance(auth, AbstractAccessToken):
-        return frozenset(auth.scope.split())
+        return frozenset(auth.scope.split()).intersection(scopes.registry())
     return frozenset()

@@ -106,6 +106,19 @@ def test_scopes_of_an_oauth_token(oauth_token):
     assert scopes_of(token) == frozenset({"orders:read", "reports:read"})
 
 
+def test_a_scope_removed_from_the_registry_grants_nothing(settings, issue, oauth_token):
+    # docs/scopes.md: it stays on what carries it, and a view's own check no longer sees it.
+    key, _plaintext = issue(scopes="orders:write reports:read")
+    token, _value = oauth_token(scope="orders:write reports:read")
+    registry = dict(settings.IINIIT_AUTH["SCOPES"])
+    del registry["orders:write"]
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "SCOPES": registry}
+
+    assert scopes_of(key) == frozenset({"reports:read"})
+    assert scopes_of(token) == frozenset({"reports:read"})
+    assert key.scope_set == frozenset({"orders:write", "reports:read"})
+
+
 def test_scopes_of_a_revoked_key_are_still_its_own(issue):
     # Whether the key may be used is authentication's question, not this one.
     key, _plaintext = issue(scopes=["orders:read"])
