@@ -26,6 +26,8 @@ credential_refused = Signal()
 # :class:`~iiniit_auth.models.oauth.RevokedVia`. None carries a token or a client secret.
 #
 # ``oauth_application_created``   sender=the application model; ``application``, ``actor``
+# ``oauth_application_changed``   sender=the application model; ``application``, ``changes``
+#                                 ({field: {"before": …, "after": …}}), ``actor``
 # ``oauth_client_secret_rotated`` sender=the application model; ``application``, ``actor``
 # ``oauth_scopes_changed``        sender=ApplicationPolicy; ``application``, ``policy``,
 #                                 ``before``, ``after`` (sorted scope lists), ``actor``
@@ -39,6 +41,7 @@ credential_refused = Signal()
 #                                 ``access_tokens``, ``refresh_tokens``,
 #                                 ``authorization_codes`` (counts), ``via``, ``actor``
 oauth_application_created = Signal()
+oauth_application_changed = Signal()
 oauth_client_secret_rotated = Signal()
 oauth_scopes_changed = Signal()
 oauth_introspection_changed = Signal()

@@ -55,6 +55,7 @@ from iiniit_auth.admin.oauth_tokens import (
 )
 from iiniit_auth.admin.pages import NoSaveAsNew, client_ip
 from iiniit_auth.models import ApplicationPolicy
+from iiniit_auth.models.oauth import CHANGEABLE_FIELDS, record_application_changed
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[Any]
@@ -229,8 +230,17 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         return scope_codes(sorted(ApplicationPolicy.objects.allowed_scopes(application)))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Save name and redirect URIs; the allowed scopes go through ``set_allowed_scopes``."""
+        """Save name and redirect URIs (a ``changed`` event when either changed); the allowed
+        scopes go through ``set_allowed_scopes``. Admin's change view runs it in one
+        transaction with the events."""
         super().save_model(request, obj, form, change)
+        if change:
+            record_application_changed(
+                obj,
+                {name: form.initial[name] for name in CHANGEABLE_FIELDS if name in form.initial},
+                actor=request.user,
+                ip=client_ip(request),
+            )
         if "allowed_scopes" in form.cleaned_data:
             ApplicationPolicy.objects.set_allowed_scopes(
                 obj, form.cleaned_data["allowed_scopes"], actor=request.user, ip=client_ip(request)

@@ -110,6 +110,7 @@ class CredentialEvent(models.Model):
         REFUSED = "refused", _("refused")
         # OAuth applications.
         CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
         SECRET_ROTATED = "secret_rotated", _("client secret rotated")
         SCOPES_CHANGED = "scopes_changed", _("allowed scopes changed")
         INTROSPECTION_CHANGED = "introspection_changed", _("introspection permission changed")

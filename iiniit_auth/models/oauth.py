@@ -297,6 +297,47 @@ def record_application_created(
     return event
 
 
+#: The fields of an application its change form edits, besides its allowed scopes.
+CHANGEABLE_FIELDS = ("name", "redirect_uris")
+
+
+def record_application_changed(
+    application: AnyApplication,
+    before: dict[str, Any],
+    *,
+    actor: AnyUser | None = None,
+    ip: str | None = None,
+) -> CredentialEvent | None:
+    """Record a ``changed`` event for the fields of :data:`CHANGEABLE_FIELDS` whose value
+    differs from ``before`` (``{field: value}`` as it was), and send
+    ``oauth_application_changed``; None, and nothing sent, when none changed.
+
+    A changed redirect URI decides where authorization codes go: the event names the old and
+    the new. Call it in the transaction that saves the change (admin's change form does).
+    """
+    changes = {
+        name: {"before": before[name], "after": getattr(application, name)}
+        for name in CHANGEABLE_FIELDS
+        if name in before and before[name] != getattr(application, name)
+    }
+    if not changes:
+        return None
+    if "name" in changes:
+        changes["name"] = {when: redact_keys(str(value)) for when, value in changes["name"].items()}
+    event = CredentialEvent.record(
+        CredentialEvent.Kind.OAUTH_APPLICATION,
+        application_credential_id(application),
+        CredentialEvent.Event.CHANGED,
+        actor=actor,
+        ip=ip,
+        details=changes,
+    )
+    signals.oauth_application_changed.send(
+        sender=type(application), application=application, changes=changes, actor=actor
+    )
+    return event
+
+
 def _application_saved(
     sender: type[Any], instance: AnyApplication, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:

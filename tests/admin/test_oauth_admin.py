@@ -290,6 +290,27 @@ def test_allowed_scopes_change_through_the_policy_and_are_audited(admin_client, 
     assert_secret_kept(secret)
 
 
+def test_a_changed_name_or_redirect_uri_is_audited_and_an_unchanged_one_is_not(
+    admin_client, registered
+):
+    # A redirect URI decides where codes go: changing it left only Django's admin history.
+    app, _secret = registered
+    form = {"name": "Billing service", "redirect_uris": "", "allowed_scopes": ["orders:read"]}
+    assert admin_client.post(change(app), form).status_code == 302
+    assert not CredentialEvent.objects.filter(event="changed").exists()
+
+    changed = {**form, "name": "Billing", "redirect_uris": "https://billing.example.com/cb"}
+    assert admin_client.post(change(app), changed).status_code == 302
+
+    event = CredentialEvent.objects.get(event="changed")
+    assert event.credential_id == app.client_id
+    assert event.details == {
+        "name": {"before": "Billing service", "after": "Billing"},
+        "redirect_uris": {"before": "", "after": "https://billing.example.com/cb"},
+    }
+    assert event.actor_name == "admin"
+
+
 def test_a_redirect_uri_over_plain_http_is_refused_on_the_change_page(admin_client, user):
     app, _secret = register_application(
         name="web",
