@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.admin.filters import ListRedirects, public_id_terms
+from iiniit_auth.admin.pages import ReadOnly
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey, CredentialEvent
 
@@ -38,7 +39,7 @@ class DateFilter(admin.DateFieldListFilter):
 
 
 @admin.register(CredentialEvent)
-class CredentialEventAdmin(ListRedirects, ModelAdmin):
+class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
     """The audit log: filter by kind, event, actor and date; search by credential id."""
 
     list_display = (
@@ -71,15 +72,6 @@ class CredentialEventAdmin(ListRedirects, ModelAdmin):
         css = {"all": ("iiniit_auth/admin.css",)}
         # Cuts a whole API key pasted into the search box down to its public id in the browser.
         js = ("iiniit_auth/admin.js",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str

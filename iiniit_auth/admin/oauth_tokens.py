@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from iiniit_auth.admin.filters import ListRedirects
-from iiniit_auth.admin.pages import client_ip
+from iiniit_auth.admin.pages import ReadOnly, client_ip
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 
@@ -178,7 +178,7 @@ class RefreshTokenAdmin(TokenAdmin):
         return badge("active", _("active"))
 
 
-class ReadOnlyGrantAdmin(ListRedirects, ModelAdmin):
+class ReadOnlyGrantAdmin(ReadOnly, ListRedirects, ModelAdmin):
     """Authorization codes and ID tokens: read-only, and never their value.
 
     django-oauth-toolkit's own admins let staff with the change permission edit a pending code
@@ -196,12 +196,3 @@ class ReadOnlyGrantAdmin(ListRedirects, ModelAdmin):
 
     class Media:
         js = ("iiniit_auth/admin.js",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

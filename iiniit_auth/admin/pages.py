@@ -15,6 +15,20 @@ if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
     from django_stubs_ext import StrOrPromise
 
 
+class ReadOnly:
+    """A ``ModelAdmin`` mixin: a list and view screens only, for superusers too (no add,
+    change or delete screen, so no bulk delete either)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class NoSaveAsNew:
     """A ``ModelAdmin`` mixin: "Save as new" is refused (403), whatever the form posts.
 

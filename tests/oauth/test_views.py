@@ -189,14 +189,20 @@ def test_introspection_accepts_post_only(client):
     assert client.put("/o/introspect/").status_code == 405
 
 
-def test_a_user_revokes_an_application_from_their_list(client, user, app):
-    token = get_access_token_model().objects.create(
+@pytest.fixture
+def users_token(user, app):
+    """An access token of ``user`` for ``app``, as a grant on their authorized tokens page."""
+    return get_access_token_model().objects.create(
         user=user,
         application=app,
         token="user-token-value",
         scope="orders:read",
         expires=timezone.now() + timedelta(hours=1),
     )
+
+
+def test_a_user_revokes_an_application_from_their_list(client, user, users_token):
+    token = users_token
     client.force_login(user)
 
     listing = client.get("/o/authorized_tokens/")
@@ -212,15 +218,9 @@ def test_a_user_revokes_an_application_from_their_list(client, user, app):
     assert event.details["via"] == "authorized_tokens"
 
 
-def test_an_http_delete_of_an_authorized_token_is_refused(client, user, app):
+def test_an_http_delete_of_an_authorized_token_is_refused(client, user, users_token):
     # Django's DeletionMixin deleted the token straight away, with no audit event.
-    token = get_access_token_model().objects.create(
-        user=user,
-        application=app,
-        token="user-token-value",
-        scope="orders:read",
-        expires=timezone.now() + timedelta(hours=1),
-    )
+    token = users_token
     client.force_login(user)
 
     assert client.delete(f"/o/authorized_tokens/{token.pk}/delete/").status_code == 405
