@@ -97,14 +97,23 @@ def describe(auth: Any) -> Credential | None:
     return None
 
 
+def carried_scopes(auth: Any) -> frozenset[str]:
+    """Return the scopes ``request.auth`` carries, registered or not; none for anything else.
+
+    ``HasScopes`` compares them with scopes a view requires, which are all registered: no need
+    to read the registry again there. Elsewhere, :func:`scopes_of`.
+    """
+    if isinstance(auth, AbstractAPIKey):
+        return auth.scope_set
+    if isinstance(auth, AbstractAccessToken):
+        return frozenset(auth.scope.split())
+    return frozenset()
+
+
 def scopes_of(auth: Any) -> frozenset[str]:
     """Return the scopes ``request.auth`` grants; an unknown credential grants none.
 
     Only registered scopes: one removed from ``IINIIT_AUTH["SCOPES"]`` stays on the keys and
     tokens that carry it, and grants nothing, in a view's own check as in ``HasScopes``.
     """
-    if isinstance(auth, AbstractAPIKey):
-        return auth.scope_set.intersection(scopes.registry())
-    if isinstance(auth, AbstractAccessToken):
-        return frozenset(auth.scope.split()).intersection(scopes.registry())
-    return frozenset()
+    return carried_scopes(auth).intersection(scopes.registry())

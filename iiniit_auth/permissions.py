@@ -17,7 +17,7 @@ from rest_framework.permissions import AND, NOT, OR, BasePermission
 from rest_framework.request import Request
 
 from iiniit_auth import scopes
-from iiniit_auth.credentials import scopes_of
+from iiniit_auth.credentials import carried_scopes
 
 #: The request attribute that carries ``(required, missing)`` scopes of a refusal to the
 #: exception handler, which turns it into RFC 6750's ``insufficient_scope`` challenge
@@ -90,7 +90,8 @@ class HasScopes(BasePermission):
         wanted = required_scopes(view, request)
         if not wanted:
             return request.auth is not None
-        missing = wanted - scopes_of(request.auth)
+        # ``wanted`` holds registered scopes only (required_scopes() refuses others).
+        missing = wanted - carried_scopes(request.auth)
         if not missing:
             return True
         named = sorted(missing)

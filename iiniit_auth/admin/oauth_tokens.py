@@ -97,8 +97,11 @@ class RefreshStatusFilter(admin.SimpleListFilter):
         return None
 
 
-class TokenAdmin(ListRedirects, ModelAdmin):
-    """A read-only token list with a "revoke" action. Never shows the token or its checksum."""
+class TokenAdmin(ReadOnly, ListRedirects, ModelAdmin):
+    """A read-only token list with a "revoke" action. Never shows the token or its checksum.
+
+    No delete screen: Django's delete would skip the audit log; the "revoke" action replaces it.
+    """
 
     list_select_related = ("application", "user")
     search_fields = ("application__name", "application__client_id", "user__username")
@@ -112,19 +115,9 @@ class TokenAdmin(ListRedirects, ModelAdmin):
         # before the search's address (and so the server's logs) holds it.
         js = ("iiniit_auth/admin.js",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def secrets_in(self, words: list[str]) -> Collection[str]:
         """The words of the search that are stored OAuth tokens, left out of it."""
         return stored_tokens(words)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Admin's delete would skip the audit log: the "revoke" action replaces it.
-        return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         """The model's ``delete`` permission: revoking is how a token is deleted."""
@@ -193,6 +186,3 @@ class ReadOnlyGrantAdmin(ReadOnly, ListRedirects, ModelAdmin):
     fields = ("application", "user", "expires")
     readonly_fields = fields
     actions = None
-
-    class Media:
-        js = ("iiniit_auth/admin.js",)
