@@ -84,6 +84,7 @@ class AbstractAPIKey(models.Model):
         permissions = [
             ("rotate_apikey", _("Can rotate API key")),
             ("revoke_apikey", _("Can revoke API key")),
+            ("issue_for_others", _("Can issue and rotate API keys of other users")),
         ]
 
     def __str__(self) -> str:

@@ -108,6 +108,8 @@ class CredentialEvent(models.Model):
         ROTATED = "rotated", _("rotated")
         REVOKED = "revoked", _("revoked")
         REFUSED = "refused", _("refused")
+        # A staff action refused before it wrote anything (issuing for a user one may not act for).
+        DENIED = "denied", _("denied")
         # OAuth applications.
         CREATED = "created", _("created")
         CHANGED = "changed", _("changed")

@@ -236,6 +236,10 @@ class ApplicationPolicy(models.Model):
         permissions = [
             ("rotate_client_secret", _("Can rotate an OAuth application's client secret")),
             ("revoke_application_tokens", _("Can revoke every token of an OAuth application")),
+            (
+                "register_for_others",
+                _("Can register OAuth applications and rotate their secrets for other users"),
+            ),
         ]
 
     def __str__(self) -> str:
