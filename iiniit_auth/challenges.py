@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -20,6 +20,9 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from iiniit_auth.conf import auth_settings
+
+if TYPE_CHECKING:  # djangorestframework-stubs' name for the type of APIException.detail
+    from rest_framework.exceptions import _Detail
 
 #: Longer Authorization values or key parameters are refused unread (400).
 MAX_CREDENTIAL_LENGTH = 2048
@@ -168,8 +171,9 @@ class InvalidToken(exceptions.AuthenticationFailed):
     def __init__(self, detail: dict[str, exceptions.ErrorDetail]) -> None:
         # Made directly, not through APIException.__init__: every refused credential raises
         # one, so this sits on the path of the cheapest refusals. A copy: exception handlers
-        # may add to the body.
-        self.detail = dict(detail)
+        # may add to the body. Annotated, as a dict of ErrorDetail alone is not DRF's type.
+        body: dict[str, _Detail] = dict(detail)
+        self.detail = body
 
 
 def refuse(request: Request, scheme: str) -> exceptions.AuthenticationFailed:
