@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import views
+from iiniit_auth.admin import owners, views
 from iiniit_auth.admin.audit import details_text
 from iiniit_auth.admin.filters import (
     ActivityFilter,
@@ -142,6 +142,21 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         """``revoke_apikey``: may revoke keys, one by one or several at once."""
         return self._has(request, "revoke_apikey")
 
+    @property
+    def for_others_permission(self) -> str:
+        """``issue_for_others``: may issue and rotate keys of other users, within the rule of
+        :mod:`iiniit_auth.admin.owners`."""
+        return f"{self.opts.app_label}.issue_for_others"
+
+    def acting(self, request: HttpRequest) -> owners.Acting:
+        """``request.user`` at a screen that makes a key (:mod:`iiniit_auth.admin.owners`)."""
+        app, model = self.opts.app_label, self.opts.model_name
+        return owners.Acting(
+            actor=request.user,
+            permission=self.for_others_permission,
+            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
+        )
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A key is never edited: its page is read-only for everyone, superusers included.
         return False
@@ -173,14 +188,9 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         return _when(key.expires_at) if key.expires_at else str(_("never"))
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        user_model = get_user_model()
-        fields = ["name", "public_id__startswith", f"owner__{user_model.USERNAME_FIELD}"]
-        email = user_model.get_email_field_name()
-        if email != user_model.USERNAME_FIELD and any(
-            f.name == email for f in user_model._meta.get_fields()
-        ):
-            fields.append(f"owner__{email}")
-        return fields
+        return ["name", "public_id__startswith"] + [
+            f"owner__{field}" for field in owners.user_search_fields()
+        ]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -272,7 +282,9 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     ) -> HttpResponse:
         if obj is not None:
             context.update(
-                can_rotate=can_rotate(obj) and self.has_rotate_permission(request),
+                can_rotate=can_rotate(obj)
+                and self.has_rotate_permission(request)
+                and owners.refusal(request.user, obj.owner, self.for_others_permission) is None,
                 can_revoke=can_revoke(obj) and self.has_revoke_permission(request),
                 events=[
                     (event, details_text(event.details))
@@ -309,6 +321,7 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         # Before Django's own patterns: "<path:object_id>/" would catch "overview/".
         own = [
             path("overview/", wrap(self.overview_view), name=f"{app}_overview"),
+            path("owner-autocomplete/", wrap(self.owners_view), name=f"{app}_{model}_owners"),
             path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
             path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
         ]
@@ -317,6 +330,12 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     def overview_view(self, request: HttpRequest) -> HttpResponse:
         """The counts of the app index, as a page of its own."""
         return overview_view(self.admin_site, request)
+
+    def owners_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form's owner search: the users this staff user may issue a key for."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return owners.search_view(request, self.for_others_permission)
 
     def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Rotate one key; needs ``rotate_apikey``."""

@@ -12,11 +12,7 @@ from typing import Any, Final, cast
 
 from django import forms
 from django.contrib.admin import AdminSite
-from django.contrib.admin.widgets import (
-    AdminDateWidget,
-    AutocompleteSelect,
-    ForeignKeyRawIdWidget,
-)
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey
@@ -26,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iiniit_auth import networks, scopes
+from iiniit_auth.admin import owners
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import MAX_DURATION, format_duration, parse_duration
 from iiniit_auth.models import NEVER, AbstractAPIKey
@@ -69,13 +66,22 @@ def expiry_choices() -> tuple[list[tuple[str, str]], str]:
 
 
 class OwnerSelect(AutocompleteSelect):
-    """Django's autocomplete of users, rendering only a selected value that names a user.
+    """Admin's autocomplete widget, asking the admin's own owner search (``url``), which lists
+    only the users the staff user may act for (:mod:`iiniit_auth.admin.owners`).
 
-    Django's widget filters the users by the value as sent, so a value that is no id (``abc``,
-    ``1.5``, a number too large for the column, a key pasted into the wrong field) raises
-    ``ValueError`` or ``OverflowError`` while the form is shown again with its errors. Here such
-    a value is left out: the field says "Select a valid choice" and the value is not shown.
+    It renders only a selected value that names a user: Django's widget filters the users by
+    the value as sent, so a value that is no id (``abc``, ``1.5``, a number too large for the
+    column, a key pasted into the wrong field) raised ``ValueError`` or ``OverflowError`` while
+    the form was shown again with its errors. Here such a value is left out: the field says
+    "Select a valid choice" and the value is not shown.
     """
+
+    def __init__(self, field: ForeignKey[Any, Any], admin_site: AdminSite, url: str) -> None:
+        super().__init__(field, admin_site)
+        self.url = url
+
+    def get_url(self) -> str:
+        return self.url
 
     def optgroups(
         self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None
@@ -93,24 +99,56 @@ def _names_a_choice(field: forms.ModelChoiceField[Any], value: str) -> bool:
     return True
 
 
-def owner_widget(field: ForeignKey[Any, Any], admin_site: AdminSite) -> forms.Widget:
-    """Autocomplete when the user model's admin can search users, else a raw id with lookup."""
-    user_model = get_user_model()
-    if (
-        admin_site.is_registered(user_model)
-        and admin_site.get_model_admin(user_model).search_fields
-    ):
-        return OwnerSelect(field, admin_site)
-    return ForeignKeyRawIdWidget(field.remote_field, admin_site)
-
-
 class OnceForm(forms.Form):
     """A form that carries a one-time token (``iiniit_auth.admin.once``)."""
 
     once = forms.CharField(widget=forms.HiddenInput)
 
 
-class IssueForm(OnceForm):
+class OwnedForm(OnceForm):
+    """A form that makes a credential acting as the user in ``owner_field``.
+
+    :meth:`offer_owners` sets that field up for one staff user; :meth:`clean` refuses an owner
+    they may not act for (:func:`owners.refusal`), whatever was posted, and keeps the refusal
+    in ``denied`` (owner, reason) so the view can audit it.
+    """
+
+    owner_field = "owner"
+    denied: tuple[Any, str] | None = None
+
+    def offer_owners(
+        self, model_field: ForeignKey[Any, Any], admin_site: AdminSite, acting: owners.Acting
+    ) -> None:
+        """Offer the users the staff user may act for: a search among them where that is
+        anyone but themselves, else themselves alone, saying why."""
+        self.acting = acting
+        actor, permission = acting.actor, acting.permission
+        field = cast("forms.ModelChoiceField[Any]", self.fields[self.owner_field])
+        # Every active user is a valid choice to the field, so that a refused one is refused by
+        # clean() (and audited), not mistaken for a stale choice.
+        users = get_user_model()._default_manager.filter(is_active=True)
+        if actor.has_perm(permission):
+            field.widget = OwnerSelect(model_field, admin_site, acting.search_url)
+            # After the widget: setting the queryset hands the widget its choices.
+            field.queryset = users
+            return
+        field.queryset = users
+        field.widget = forms.Select(choices=[(actor.pk, str(actor))])
+        field.initial = actor.pk
+        field.help_text = owners.refusal(actor, None, permission) or field.help_text
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        owner = data.get(self.owner_field)
+        if owner is not None:
+            reason = owners.refusal(self.acting.actor, owner, self.acting.permission)
+            if reason is not None:
+                self.denied = (owner, reason)
+                self.add_error(self.owner_field, ValidationError(reason, code="denied"))
+        return data
+
+
+class IssueForm(OwnedForm):
     """The add form. ``cleaned_data["expires_at"]`` is a datetime, ``NEVER`` or absent."""
 
     name = forms.CharField(
@@ -149,15 +187,17 @@ class IssueForm(OnceForm):
     )
 
     def __init__(
-        self, *args: Any, model: type[AbstractAPIKey], admin_site: AdminSite, **kwargs: Any
+        self,
+        *args: Any,
+        model: type[AbstractAPIKey],
+        admin_site: AdminSite,
+        acting: owners.Acting,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        owner = cast("forms.ModelChoiceField[Any]", self.fields["owner"])
-        owner.widget = owner_widget(
-            cast("ForeignKey[Any, Any]", model._meta.get_field("owner")), admin_site
+        self.offer_owners(
+            cast("ForeignKey[Any, Any]", model._meta.get_field("owner")), admin_site, acting
         )
-        # After the widget: setting the queryset hands the widget its choices.
-        owner.queryset = get_user_model()._default_manager.filter(is_active=True)
         # The registry is read per form, so a settings change shows on the next page.
         cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
             (name, format_html("<code>{}</code> {}", name, description))

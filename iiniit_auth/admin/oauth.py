@@ -25,6 +25,7 @@ import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they
 from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.contrib.admin.exceptions import NotRegistered
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -42,7 +43,7 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import oauth_views, overview
+from iiniit_auth.admin import oauth_views, overview, owners
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
@@ -133,6 +134,21 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         js = ("iiniit_auth/admin.js",)
 
     # -- permissions ----------------------------------------------------------------------
+
+    @property
+    def for_others_permission(self) -> str:
+        """``iiniit_auth.register_for_others``: may register applications for other users and
+        rotate their secrets, within the rule of :mod:`iiniit_auth.admin.owners`."""
+        return f"{ApplicationPolicy._meta.app_label}.register_for_others"
+
+    def acting(self, request: HttpRequest) -> owners.Acting:
+        """``request.user`` at a screen that makes a client secret (:mod:`~.owners`)."""
+        app, model = self.opts.app_label, self.opts.model_name
+        return owners.Acting(
+            actor=request.user,
+            permission=self.for_others_permission,
+            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
+        )
 
     def has_rotate_permission(self, request: HttpRequest) -> bool:
         """``iiniit_auth.rotate_client_secret``: may rotate (and so see a new secret once)."""
@@ -256,7 +272,9 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         obj: Any = None,
     ) -> HttpResponse:
         context.update(
-            can_rotate_secret=obj is not None and self.has_rotate_permission(request),
+            can_rotate_secret=obj is not None
+            and self.has_rotate_permission(request)
+            and owners.refusal(request.user, obj.user, self.for_others_permission) is None,
             can_revoke_tokens=obj is not None and self.has_revoke_tokens_permission(request),
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -273,6 +291,7 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         app, model = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         own = [
+            path("owner-autocomplete/", wrap(self.owners_view), name=f"{app}_{model}_owners"),
             path(
                 "<path:object_id>/rotate-secret/",
                 wrap(self.rotate_secret_view),
@@ -285,6 +304,12 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
             ),
         ]
         return own + super().get_urls()
+
+    def owners_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form's user search: the users this staff user may register for."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return owners.search_view(request, self.for_others_permission)
 
     def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Rotate the client secret; needs ``iiniit_auth.rotate_client_secret``."""

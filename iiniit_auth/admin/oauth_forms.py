@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication, get_application_model
 
 from iiniit_auth import scopes
-from iiniit_auth.admin.forms import OnceForm, owner_widget
+from iiniit_auth.admin import owners
+from iiniit_auth.admin.forms import OnceForm, OwnedForm
 from iiniit_auth.models.audit import contains_key
 from iiniit_auth.oauth.redirects import refusal
 
@@ -58,7 +59,7 @@ def check_redirect_uris(text: str) -> str:
     return text
 
 
-class RegisterForm(OnceForm):
+class RegisterForm(OwnedForm):
     """The add form of an OAuth application."""
 
     name = forms.CharField(
@@ -100,15 +101,14 @@ class RegisterForm(OnceForm):
         help_text=_("Who registered the application and answers for it."),
     )
     allowed_scopes = allowed_scopes_field()
+    owner_field = "user"
 
-    def __init__(self, *args: Any, admin_site: AdminSite, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, admin_site: AdminSite, acting: owners.Acting, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        Application = get_application_model()
-        user_field = cast("ForeignKey[Any, Any]", Application._meta.get_field("user"))
-        user = cast("forms.ModelChoiceField[Any]", self.fields["user"])
-        user.widget = owner_widget(user_field, admin_site)
-        # After the widget: setting the queryset hands the widget its choices.
-        user.queryset = user_field.related_model._default_manager.filter(is_active=True)
+        user_field = get_application_model()._meta.get_field("user")
+        self.offer_owners(cast("ForeignKey[Any, Any]", user_field), admin_site, acting)
         cast(forms.MultipleChoiceField, self.fields["allowed_scopes"]).choices = scope_choices()
 
     def clean_redirect_uris(self) -> str:

@@ -8,6 +8,7 @@ nothing. Every write goes through a lifecycle function.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from django.contrib import messages
@@ -21,12 +22,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth.admin import once
+from iiniit_auth.admin import once, owners
 from iiniit_auth.admin.oauth_forms import ConfirmForm, RegisterForm
 from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
+from iiniit_auth.models import CredentialEvent
 from iiniit_auth.models.oauth import (
     AnyApplication,
     RevokedVia,
+    application_credential_id,
     register_application,
     rotate_client_secret,
 )
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate-secret:<pk>``).
 REGISTER: Final = "register-application"
 TEMPLATES: Final = "admin/iiniit_auth/application"
+KIND: Final = CredentialEvent.Kind.OAUTH_APPLICATION
 
 
 def _get(model_admin: ApplicationAdmin, request: HttpRequest, object_id: str) -> AnyApplication:
@@ -104,16 +108,23 @@ def register_view(model_admin: ApplicationAdmin, request: HttpRequest) -> HttpRe
     """The add form; on success, the show-once page. Needs the ``add_application`` permission."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    site = model_admin.admin_site
+    make_form = partial(
+        RegisterForm, admin_site=model_admin.admin_site, acting=model_admin.acting(request)
+    )
     if request.method != "POST":
-        form = RegisterForm(initial={"once": once.new_token(request, REGISTER)}, admin_site=site)
+        form = make_form(initial={"once": once.new_token(request, REGISTER)})
     else:
-        form = RegisterForm(request.POST, admin_site=site)
+        form = make_form(request.POST)
         token = request.POST.get("once", "")
         state = once.state(request, token, REGISTER)
         if state.used_for is not None:
             return _already_done(model_admin, request, state.used_for)
         valid = form.is_valid()
+        if form.denied is not None:
+            owner, reason = form.denied
+            owners.record_denied(
+                request, kind=KIND, credential_id="", action="register", owner=owner, reason=reason
+            )
         if not state.fresh:
             _expired(form, request, REGISTER)
         elif valid:
@@ -163,7 +174,11 @@ def rotate_secret_view(
         raise PermissionDenied
     application = _get(model_admin, request, object_id)
     purpose = f"rotate-secret:{application.pk}"
+    refused = owners.refusal(request.user, application.user, model_admin.for_others_permission)
     if request.method != "POST":
+        if refused is not None:
+            messages.warning(request, refused)
+            return HttpResponseRedirect(change_url(model_admin, application.pk))
         form = ConfirmForm(initial={"once": once.new_token(request, purpose)})
     else:
         form = ConfirmForm(request.POST)
@@ -173,6 +188,16 @@ def rotate_secret_view(
             return _already_done(model_admin, request, state.used_for)
         if not state.fresh or not form.is_valid():
             _expired(form, request, purpose)
+        elif refused is not None:
+            form.add_error(None, refused)
+            owners.record_denied(
+                request,
+                kind=KIND,
+                credential_id=application_credential_id(application),
+                action="rotate_secret",
+                owner=application.user,
+                reason=refused,
+            )
         else:
             secret = rotate_client_secret(application, actor=request.user, ip=client_ip(request))
             once.consume(request, token, application.pk)

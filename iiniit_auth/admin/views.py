@@ -9,6 +9,7 @@ and nowhere else: not in ``messages``, the session, a redirect URL or a log line
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from django.contrib import messages
@@ -22,20 +23,21 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth.admin import once
+from iiniit_auth.admin import once, owners
 from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
 from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
 from iiniit_auth.admin.status import can_revoke, can_rotate
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
 from iiniit_auth.exceptions import KeyStateError
-from iiniit_auth.models import AbstractAPIKey
+from iiniit_auth.models import AbstractAPIKey, CredentialEvent
 
 if TYPE_CHECKING:
     from iiniit_auth.admin.apikeys import APIKeyAdmin
 
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate:<pk>``).
 ISSUE: Final = "issue"
+KIND: Final = CredentialEvent.Kind.API_KEY
 #: The path the show-once page's curl line calls; any endpoint that accepts the key would do.
 EXAMPLE_PATH = "/api/ping/"
 
@@ -124,18 +126,26 @@ def issue_view(model_admin: APIKeyAdmin, request: HttpRequest) -> HttpResponse:
     """The add form; on success, the show-once page. Needs the ``add`` permission."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    model, site = model_admin.model, model_admin.admin_site
+    make_form = partial(
+        IssueForm,
+        model=model_admin.model,
+        admin_site=model_admin.admin_site,
+        acting=model_admin.acting(request),
+    )
     if request.method != "POST":
-        form = IssueForm(
-            initial={"once": once.new_token(request, ISSUE)}, model=model, admin_site=site
-        )
+        form = make_form(initial={"once": once.new_token(request, ISSUE)})
     else:
-        form = IssueForm(request.POST, model=model, admin_site=site)
+        form = make_form(request.POST)
         token = request.POST.get("once", "")
         state = once.state(request, token, ISSUE)
         if state.used_for is not None:
             return _already_done(model_admin, request, state.used_for)
         valid = form.is_valid()
+        if form.denied is not None:
+            owner, reason = form.denied
+            owners.record_denied(
+                request, kind=KIND, credential_id="", action=ISSUE, owner=owner, reason=reason
+            )
         if not state.fresh:
             # Not this session's form (or one so old its token was dropped): ask once more.
             form.add_error(None, _("This form has expired. Check it and save again."))
@@ -176,10 +186,12 @@ def rotate_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) 
     state = once.state(request, token, purpose)
     if state.used_for is not None:
         return _already_done(model_admin, request, state.used_for)
+    refused = owners.refusal(request.user, key.owner, model_admin.for_others_permission)
     if request.method != "POST":
-        if not can_rotate(key):
+        if not can_rotate(key) or refused is not None:
             messages.warning(
-                request, _("Only an active key that was never rotated can be rotated.")
+                request,
+                refused or _("Only an active key that was never rotated can be rotated."),
             )
             return HttpResponseRedirect(change_url(model_admin, key.pk))
         form = RotateForm(initial={"once": once.new_token(request, purpose)})
@@ -189,6 +201,16 @@ def rotate_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) 
         if not state.fresh:
             form.add_error(None, _("This form has expired. Check it and rotate again."))
             _with_new_token(form, request, purpose)
+        elif refused is not None:
+            form.add_error(None, refused)
+            owners.record_denied(
+                request,
+                kind=KIND,
+                credential_id=key.public_id,
+                action="rotate",
+                owner=key.owner,
+                reason=refused,
+            )
         elif valid:
             grace = form.grace_period()
             try:

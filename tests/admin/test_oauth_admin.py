@@ -384,7 +384,7 @@ def test_without_the_permissions_no_buttons_and_403(staff, registered):
 
 def test_rotating_shows_the_new_secret_once(staff, registered):
     app, old = registered
-    client = staff(VIEW_APP, "iiniit_auth.rotate_client_secret")
+    client = staff(VIEW_APP, "iiniit_auth.rotate_client_secret", "iiniit_auth.register_for_others")
     html = client.get(change(app)).content.decode()
     assert rotate(app) in html
     assert "revoke-tokens/" not in html

@@ -213,7 +213,7 @@ def test_issuing_needs_the_add_permission(staff_client, issue_form, user):
     assert response.status_code == 403
     assert not APIKey.objects.exists()
     allowed = staff_client("add_apikey", "view_apikey")
-    assert issue_form(allowed).status_code == 200
+    assert issue_form(allowed, owner=allowed.user.pk).status_code == 200
     assert APIKey.objects.get().created_by == allowed.user
 
 
@@ -301,7 +301,7 @@ def test_rotating_needs_the_rotate_permission(staff_client, issue):
     assert client.get(rotate_url(key)).status_code == 403
     assert client.post(rotate_url(key), {"grace": "0"}).status_code == 403
     assert APIKey.objects.count() == 1
-    allowed = staff_client("view_apikey", "rotate_apikey")
+    allowed = staff_client("view_apikey", "rotate_apikey", "issue_for_others")
     assert rotate_url(key) in allowed.get(change_url(key)).content.decode()
     assert rotate(allowed, key).status_code == 200
 

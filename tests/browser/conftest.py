@@ -96,7 +96,7 @@ class Tour:
 
         page = self.page
         page.click(f".field-{field} .select2-selection")
-        with page.expect_response(lambda response: "/autocomplete/" in response.url):
+        with page.expect_response(lambda response: "-autocomplete/" in response.url):
             page.fill(".select2-search__field", text)
         page.click(f".select2-results__option:has-text('{text}')")
         expect(page.locator(f".field-{field} .select2-selection__rendered")).to_contain_text(text)

@@ -28,13 +28,14 @@ def service_user(django_user_model):
 
 @pytest.fixture
 def helpdesk(django_user_model):
-    """Staff who may look at keys and rotate them, but not revoke them."""
+    """Staff who may look at keys and rotate other users' keys, but not revoke them."""
     user = django_user_model.objects.create_user(
         "helpdesk", "helpdesk@example.com", PASSWORD, is_staff=True
     )
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label="iiniit_auth", codename__in=["view_apikey", "rotate_apikey"]
+            content_type__app_label="iiniit_auth",
+            codename__in=["view_apikey", "rotate_apikey", "issue_for_others"],
         )
     )
     return user
