@@ -3,14 +3,13 @@
 Off unless ``IINIIT_AUTH["CACHE"]`` names a cache in ``CACHES`` (Redis or Memcached when several
 processes serve requests; locmem for one). A hit authenticates a key with no query at all.
 
-Correct before fast (issue 5):
+Correct before fast:
 
 * An entry holds what authentication needs and returns: the key's row (its digest, never the
-  plaintext) and the owner's row without the password hash, pickled into bytes. It is read back
-  into real model instances, and every check (digest, owner ``is_active``, revocation, expiry,
-  networks) runs on it as on a row fresh from the database. Unpickling the rows' dates is most
-  of what reading an entry costs, so each process keeps the rows of the entries it has read,
-  by the entry's bytes: the same bytes are the same rows, and other bytes are read anew.
+  plaintext) and the owner's row without the password hash, as plain values pickled into
+  bytes. It is read back with ``Model.from_db()``, as a row fresh from the database is, and
+  every check (digest, owner ``is_active``, revocation, expiry, networks) runs on it alike.
+  Every hit unpickles values of its own, so no request can change another's.
 * An entry lives at most ``CACHE_TTL`` seconds, and never past the key's ``expires_at`` (which,
   for a rotated key, is the end of its grace period).
 * Every write that can change the answer replaces the entry by a tombstone once its transaction
@@ -37,20 +36,17 @@ import hashlib
 import logging
 import math
 import pickle
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
 from django.core.cache import BaseCache, caches
-from django.core.signals import setting_changed
 from django.db import router
 from django.db.models.fields.files import FieldFile
-from django.dispatch import receiver
 
-from iiniit_auth import instances, lookup
+from iiniit_auth import lookup
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import AbstractAPIKey
 
@@ -60,8 +56,6 @@ logger = logging.getLogger(__name__)
 TOMBSTONE = "written"
 #: The owner's fields an entry leaves out (a deferred field, loaded on access).
 OWNER_EXCLUDED = frozenset({"password"})
-#: How many entries' rows a process keeps (see :meth:`Layout.load`).
-DECODED_ENTRIES = 1024
 
 
 def entry_key(model: type[AbstractAPIKey], public_id: str) -> str:
@@ -107,7 +101,6 @@ class Layout:
             for field in owner._meta.concrete_fields
             if field.attname not in OWNER_EXCLUDED
         )
-        self.owner_field = lookup.foreign_key(model, "owner")
         # The version covers each field's name and class: a renamed, added, removed or retyped
         # field makes older entries misses.
         described = repr(
@@ -121,12 +114,10 @@ class Layout:
         )
         self.version = hashlib.sha256(described.encode()).hexdigest()[:16]
         self.prefix = entry_key(model, "")
-        #: The rows of the entries this process has read, by the entry's bytes.
-        self._decoded: dict[bytes, _Rows] = {}
 
     def dump(self, key: AbstractAPIKey) -> bytes:
         """Return the entry for ``key`` (its owner loaded): the version, the database the rows
-        were read from, and both rows, pickled."""
+        were read from, and both rows' values, pickled."""
         owner = key.owner
         rows = (
             self.version,
@@ -137,51 +128,31 @@ class Layout:
         return pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
 
     def load(self, entry: Any, db: str) -> AbstractAPIKey | None:
-        """Return the key (with its owner) an entry holds; None for a tombstone, a stranger, or
-        an entry read from another database than ``db`` (a router that sends each tenant to a
-        database of its own: the same public id there is another key, or none)."""
+        """Return the key (with its owner) an entry holds, built with ``Model.from_db()``; None
+        for a tombstone, a stranger, or an entry read from another database than ``db`` (a
+        router that sends each tenant to a database of its own: the same public id there is
+        another key, or none)."""
         if type(entry) is not bytes:
             return None
-        rows = self._decoded.get(entry)
-        if rows is None:
-            rows = self._decode(entry)
-            if rows is None:
-                return None
-            if len(self._decoded) >= DECODED_ENTRIES:
-                self._decoded.clear()
-            self._decoded[entry] = rows
-        read_from, key_fields, owner_fields, key_copies, owner_copies = rows
-        if read_from != db:
-            return None
-        key = instances.instance_of_fields(self.model, db, key_fields, key_copies)
-        # The left-out fields (the password hash) are deferred: loaded if ever read.
-        owner = instances.instance_of_fields(self.owner, db, owner_fields, owner_copies)
-        self.owner_field.set_cached_value(key, owner)
-        return key
-
-    def _decode(self, entry: bytes) -> _Rows | None:
         try:
             value = pickle.loads(entry)  # noqa: S301 (Django's cache unpickles every value it holds)
         except Exception:
             return None  # not an entry this code wrote: a miss
         if (
-            not isinstance(value, tuple)
+            type(value) is not tuple
             or len(value) != 4
             or value[0] != self.version
+            or value[1] != db
             or len(value[2]) != len(self.key_names)
             or len(value[3]) != len(self.owner_names)
         ):
             return None
-        key_fields = dict(zip(self.key_names, value[2], strict=True))
-        owner_fields = dict(zip(self.owner_names, value[3], strict=True))
-        return (value[1], key_fields, owner_fields, _mutable(key_fields), _mutable(owner_fields))
-
-
-#: An entry's rows as kept: the database they were read from, the key's fields (attname to
-#: value), the owner's, and in each the fields whose value every instance gets a copy of (a
-#: JSON field's list, say), with how to copy each.
-_Copies = tuple[tuple[str, Callable[[Any], Any]], ...]
-_Rows = tuple[str | None, dict[str, Any], dict[str, Any], _Copies, _Copies]
+        key = self.model.from_db(db, self.key_names, value[2])
+        # The left-out fields (the password hash) are deferred: loaded if ever read.
+        # The owner model is the project's user model, whatever the stubs take it for.
+        owner: Any = self.owner.from_db(db, self.owner_names, value[3])
+        key.owner = owner  # assigned as the lookup assigns it: reading it costs no query
+        return key
 
 
 def _plain(value: Any) -> Any:
@@ -192,15 +163,6 @@ def _plain(value: Any) -> Any:
     makes it a ``FieldFile`` again when it is read.
     """
     return value.name if isinstance(value, FieldFile) else value
-
-
-def _mutable(fields: dict[str, Any]) -> _Copies:
-    """The fields each instance needs a copy of the value of, and how to copy each."""
-    return tuple(
-        (name, copy_of)
-        for name, value in fields.items()
-        if (copy_of := instances.copier(value)) is not None
-    )
 
 
 _layouts: dict[type[AbstractAPIKey], Layout] = {}
@@ -225,21 +187,11 @@ class KeyCache:
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
-        self._local = threading.local()
 
     @property
     def cache(self) -> BaseCache:
-        """The cache itself: Django's connection for this thread, kept at hand.
-
-        ``caches[alias]`` looks the connection up in a context-local store on every call, which
-        costs more than the rest of a cache hit's lookup. Authentication runs synchronously, so
-        one thread never uses the connection for two requests at once.
-        """
-        try:
-            return self._local.cache  # type: ignore[no-any-return]
-        except AttributeError:
-            found = self._local.cache = caches[self.alias]
-            return found
+        """The cache itself: Django's connection of this thread (or asynchronous context)."""
+        return caches[self.alias]
 
     def get(self, model: type[AbstractAPIKey], public_id: str) -> AbstractAPIKey | None:
         """Return the cached key with ``public_id`` (its owner loaded), or None on a miss.
@@ -352,12 +304,6 @@ class KeyCache:
 
 
 _key_caches: dict[str, KeyCache] = {}
-
-
-@receiver(setting_changed)
-def _forget_connections(*, setting: str, **kwargs: Any) -> None:
-    if setting == "CACHES":
-        _key_caches.clear()  # each KeyCache keeps its threads' connections
 
 
 def key_cache() -> KeyCache | None:

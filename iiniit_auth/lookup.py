@@ -1,22 +1,24 @@
-"""Finding a credential and what it belongs to: one SQL statement, compiled once.
+"""Finding a credential and what it belongs to: one SQL statement, written once.
 
-Building a query through the ORM costs far more than running it (issue 5: ~40 µs for the
-indexed lookup on SQLite against ~900 µs through ``select_related(...).get()``). So, per model,
+Building a query through the ORM costs several times what running it costs. So, per model,
 lookup column, related objects and database, the ``SELECT ... JOIN`` is written once from the
-models' ``_meta`` (columns of ``concrete_fields``, names quoted by the connection), together
-with the converters the ORM would apply to each column. A lookup then runs that statement
-through Django's cursor (so it is logged, counted, instrumented and its errors wrapped like any
-query; on PostgreSQL a cheaper one, see :mod:`iiniit_auth.cursors`) and builds the instances as
-``Model.from_db()`` does (:func:`iiniit_auth.instances.instance`), the related ones cached on
-the credential as ``select_related()`` caches them. ``request.user`` and ``request.auth`` are
-real model instances, for custom user models and key models with extra fields alike.
+models' ``_meta`` (the ``concrete_fields`` that ``Model.from_db()`` takes, names quoted by the
+connection), with the converters the ORM applies to each column. A lookup runs it on
+``connection.cursor()``, so it is logged, counted, instrumented and its errors wrapped like any
+query, and builds every instance with ``Model.from_db()``; a related object is assigned to the
+credential, so reading it costs no query, as after ``select_related()``. ``request.user`` and
+``request.auth`` are real model instances, for custom user models and key models with extra
+fields alike.
 
-Models whose row is spread over several tables (multi-table inheritance) use the ORM instead.
+Rows are read as the model's base manager reads them (``Model._base_manager``, which Django
+uses for related objects and ``refresh_from_db()``): every row of the table, whatever a custom
+default manager leaves out. A model whose row is spread over several tables (multi-table
+inheritance) is read through the ORM instead, with that same manager, so both ways give the
+same row.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,60 +27,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from iiniit_auth.cursors import lookup_cursor
-from iiniit_auth.instances import copier, instance
 from iiniit_auth.models import AbstractAPIKey
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
-
-
-#: How many JSON texts a field's converter remembers (see :class:`_KeptJSON`).
-KEPT_JSON = 1024
-
-
-class _KeptJSON:
-    """``JSONField.from_db_value`` of one field, remembering what each text it read decodes to.
-
-    A key's JSON columns (its networks, a token's resources) hold the same text request after
-    request, and decoding it costs more than the rest of converting the row. The same text
-    gives the same value; each instance gets a copy of its own where the value could be
-    changed in place, and a nested value is decoded anew every time (a deep copy would cost
-    more than the decoding). Only for fields that keep Django's ``from_db_value`` and decoder.
-    """
-
-    def __init__(self, field: models.JSONField[Any]) -> None:
-        self.field = field
-        self.decoded: dict[str, tuple[Any, Callable[[Any], Any] | None]] = {}
-
-    def __call__(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
-        if type(value) is not str:
-            return self.field.from_db_value(value, expression, connection)
-        kept = self.decoded.get(value)
-        if kept is None:
-            decoded = self.field.from_db_value(value, expression, connection)
-            copy_of = copier(decoded)
-            if copy_of is copy.deepcopy:
-                return decoded
-            if len(self.decoded) >= KEPT_JSON:
-                self.decoded.clear()
-            kept = self.decoded[value] = (decoded, copy_of)
-        decoded, copy_of = kept
-        return decoded if copy_of is None else copy_of(decoded)
-
-
-def _converters(field: Any, column: Any, connection: BaseDatabaseWrapper) -> tuple[Converter, ...]:
-    """The ORM's converters of ``field``'s column (the backend's, then the field's), a plain
-    JSON field's remembering what it decoded (:class:`_KeptJSON`)."""
-    functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-    if (
-        isinstance(field, models.JSONField)
-        and type(field).from_db_value is models.JSONField.from_db_value
-        and field.decoder is None
-        and functions == [field.from_db_value]
-    ):
-        return (_KeptJSON(field),)
-    return tuple(functions)
 
 
 @dataclass(frozen=True)
@@ -93,27 +45,26 @@ class Table:
     pk_position: int
 
     def build(self, db: str, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> Any:
-        """Return the model instance for ``values`` as read from the database ``db``."""
+        """Return ``Model.from_db()`` of ``values`` as read from the database ``db``, each
+        value converted as the ORM converts it."""
         row = list(values)
         for position, functions, column in self.converters:
             value = row[position]
-            if value is None:
-                continue  # SQL NULL is None whatever the column (JSON null is text "null")
             for function in functions:
                 value = function(value, column, connection)
             row[position] = value
-        return instance(self.model, db, self.attnames, row)
+        return self.model.from_db(db, self.attnames, row)
 
 
 @dataclass(frozen=True)
 class Join:
-    """A related object selected with the row, and how to attach it."""
+    """A related object selected with the row: its table, where its columns are, its field."""
 
     table: Table
     start: int
     end: int
     nullable: bool
-    attach: Callable[[models.Model, models.Model | None], None]
+    name: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +101,15 @@ def owner_model(model: type[AbstractAPIKey]) -> type[models.Model]:
     return related_model(model, "owner")
 
 
+def readable(model: type[M], db: str) -> models.QuerySet[M]:
+    """Every row of ``model`` on database ``db`` that a lookup can find: its base manager's.
+
+    The one definition of the rows a lookup reads, for the compiled statement, the ORM's
+    lookup and whoever must find the same rows again (the cache's invalidation).
+    """
+    return model._base_manager.db_manager(db).all()
+
+
 def _column(field: Any) -> str:
     column = field.column
     if not isinstance(column, str):
@@ -169,14 +129,14 @@ def _table(
     fields = model._meta.concrete_fields
     columns = [f"{alias}.{quote(_column(field))}" for field in fields]
     converters = []
-    # The ORM's own converters for each column (backend's, then field's from_db_value). The
-    # backend's are bound to this thread's connection of the alias; they read only the alias's
-    # settings (its time zone), the same for every thread's connection.
+    # The converters the ORM's compiler applies to each column: the backend's, then the
+    # field's (from_db_value). The backend's are bound to this thread's connection of the
+    # alias; they read only the alias's settings (its time zone), the same in every thread.
     for position, field in enumerate(fields):
         column = field.get_col(alias)
-        functions = _converters(field, column, connection)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if functions:
-            converters.append((position, functions, column))
+            converters.append((position, tuple(functions), column))
     attnames = tuple(field.attname for field in fields)
     pk_position = attnames.index(model._meta.pk.attname)
     return Table(model, attnames, tuple(converters), pk_position), columns
@@ -200,7 +160,6 @@ def compile_statement(
     table, columns = _table(model, "t", connection)
     joins: list[Join] = []
     clauses = [f"FROM {quote(model._meta.db_table)} t"]
-    end = len(columns)
     for number, field in enumerate(fields):
         alias = f"r{number}"
         target = models_[number + 1]
@@ -210,9 +169,9 @@ def compile_statement(
             f"{kind} {quote(target._meta.db_table)} {alias} ON "
             f"(t.{quote(_column(field))} = {alias}.{quote(_column(field.target_field))})"
         )
-        start, end = end, end + len(joined_columns)
+        start = len(columns)
         columns += joined_columns
-        joins.append(Join(joined, start, end, field.null, field.set_cached_value))
+        joins.append(Join(joined, start, len(columns), field.null, field.name))
     # Short aliases and a named parameter: SQLite's cursor rewrites "%s" placeholders with a
     # regular expression over the whole statement on every execution, "%(name)s" ones with
     # one string formatting.
@@ -244,29 +203,19 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     db = router.db_for_read(model)
     compiled = statement(model, by, related, db)
     if compiled is None:
-        return model._default_manager.select_related(*related).filter(**{by: value}).first()
+        return readable(model, db).select_related(*related).filter(**{by: value}).first()
     connection = connections[db]
-    cursor, kept = lookup_cursor(connection)
-    try:
+    with connection.cursor() as cursor:
         cursor.execute(compiled.sql, {"value": value})
-        # fetchone() of the driver's cursor, its errors translated as Django's wrapper does:
-        # the wrapper builds a new translating function around fetchone() on every call.
-        with connection.wrap_database_errors:
-            row = cursor.cursor.fetchone()
-    finally:
-        if kept is None:
-            cursor.close()
-        else:
-            kept.busy = False
+        row = cursor.fetchone()
     if row is None:
         return None
     found: M = compiled.table.build(db, connection, row[: compiled.end])
     for join in compiled.joins:
         values = row[join.start : join.end]
-        if join.nullable and values[join.table.pk_position] is None:
-            join.attach(found, None)
-        else:
-            join.attach(found, join.table.build(db, connection, values))
+        missing = join.nullable and values[join.table.pk_position] is None
+        # Assigned as any related object is: reading it later costs no query.
+        setattr(found, join.name, None if missing else join.table.build(db, connection, values))
     return found
 
 

@@ -1,4 +1,4 @@
-"""The lookup cache across processes (issue 5): two processes share a real Redis and a database;
+"""The lookup cache across processes: two processes share a real Redis and a database;
 one serves requests, the other writes. Every write is refused or seen on the very next request.
 
 The processes are this module run as a script (``python -m tests.test_cache_redis <role>``),

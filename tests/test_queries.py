@@ -1,4 +1,4 @@
-"""What an authenticated request costs in SQL (issue 2, section 5).
+"""What an authenticated request costs in SQL.
 
 An accepted API key: one query for the key and its owner together, plus at most one conditional
 UPDATE of last_used_at per key per interval. A malformed key or one whose checksum fails: no
