@@ -80,7 +80,7 @@ def _referenced_deleted(sender: Any, instance: models.Model, **kwargs: Any) -> N
         for name in names:
             links |= Q(**{name: instance.pk})
         public_ids = list(
-            model._default_manager.using(using).filter(links).values_list("public_id", flat=True)
+            lookup.readable(model, using).filter(links).values_list("public_id", flat=True)
         )
         if public_ids:
             forget_on_commit(model, public_ids, using)
@@ -113,10 +113,13 @@ def _links_to(target: type[models.Model]) -> dict[type[AbstractAPIKey], list[str
 def _forget_keys_of(
     store: KeyCache, owner: type[models.Model], owner_pk: Any, since: datetime
 ) -> None:
-    """Drop the entries of every key of the owner that can still be cached."""
+    """Drop the entries of every key of the owner that can still be cached: every row the
+    lookup can read (:func:`~iiniit_auth.lookup.readable`), whatever the default manager
+    leaves out."""
     for model in _owned_by(owner):
         public_ids = (
-            model._default_manager.filter(owner=owner_pk, revoked_at__isnull=True)
+            lookup.readable(model, router.db_for_read(model))
+            .filter(owner=owner_pk, revoked_at__isnull=True)
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=since))
             .values_list("public_id", flat=True)
         )

@@ -23,8 +23,9 @@ from rest_framework.views import APIView
 from iiniit_auth import cache as key_cache_module
 from iiniit_auth.authentication import APIKeyAuthentication
 from iiniit_auth.models import APIKey
+from iiniit_auth.models.managers import APIKeyManager
 from tests.conftest import configure
-from tests.orgkeys.models import ContractKey, Employee, ProxyAPIKey, ProxyUser
+from tests.orgkeys.models import ContractKey, Employee, ProxyAPIKey, ProxyUser, TeamAPIKey
 
 
 class ProxyKeyAuthentication(APIKeyAuthentication):
@@ -33,6 +34,10 @@ class ProxyKeyAuthentication(APIKeyAuthentication):
 
 class ContractKeyAuthentication(APIKeyAuthentication):
     model = ContractKey
+
+
+class TeamKeyAuthentication(APIKeyAuthentication):
+    model = TeamAPIKey
 
 
 class OpsOnlyAuthentication(APIKeyAuthentication):
@@ -69,6 +74,7 @@ urlpatterns = [
     path("who/", view(APIKeyAuthentication)),
     path("proxy/", view(ProxyKeyAuthentication)),
     path("contract/", view(ContractKeyAuthentication)),
+    path("team/", view(TeamKeyAuthentication)),
     path("ops/", view(OpsOnlyAuthentication)),
 ]
 pytestmark = pytest.mark.urls(__name__)
@@ -223,6 +229,49 @@ def test_deleting_the_user_who_created_a_key_drops_its_entry(
         staff.delete()
 
     assert call(api, "who", plaintext).json()["created_by"] is None
+
+
+class HidingManager(APIKeyManager):
+    """A default manager that leaves archived keys out, as a project's might."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(name="archived")
+
+
+@pytest.fixture
+def hiding_default_manager(monkeypatch):
+    """TeamAPIKey with :class:`HidingManager` as its default manager."""
+    manager = HidingManager()
+    manager.model = TeamAPIKey
+    manager.name = "hiding"
+    monkeypatch.setattr(TeamAPIKey._meta, "default_manager", manager)
+    assert not TeamAPIKey._default_manager.filter(name="archived").exists()
+
+
+@pytest.mark.parametrize("write", ["deactivate", "delete-creator"])
+def test_a_key_the_default_manager_leaves_out_loses_its_entry_too(
+    cached, user, staff, api, commit, hiding_default_manager, django_assert_num_queries, write
+):
+    # The lookup reads every row (the base manager's): the writes that drop entries must find
+    # every row it may have cached.
+    with commit():
+        _key, plaintext = TeamAPIKey.objects.issue(
+            owner=user, name="archived", team="ops", created_by=staff
+        )
+    warm(api, "team", plaintext, django_assert_num_queries)
+
+    with commit():
+        if write == "deactivate":
+            user.is_active = False
+            user.save()
+        else:
+            staff.delete()
+
+    answer = call(api, "team", plaintext)
+    if write == "deactivate":
+        assert answer.status_code == 401
+    else:
+        assert answer.json()["created_by"] is None
 
 
 # -- a cache that refuses writes ---------------------------------------------------------------
