@@ -19,50 +19,21 @@ from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from iiniit_auth import networks, scopes
+from iiniit_auth import lifetimes, networks, scopes
 from iiniit_auth.admin import owners
-from iiniit_auth.conf import auth_settings
-from iiniit_auth.durations import MAX_DURATION, format_duration, parse_duration
+from iiniit_auth.durations import MAX_DURATION, parse_duration
+from iiniit_auth.lifetimes import GRACE_CHOICES, NEVER_CHOICE
 from iiniit_auth.models import NEVER, AbstractAPIKey
 from iiniit_auth.models.managers import NAME_MAX_LENGTH, REASON_MAX_LENGTH
+from iiniit_auth.once import OnceForm as OnceForm
 
-NEVER_CHOICE: Final = "never"
 DATE_CHOICE: Final = "date"
-#: The lifetimes offered besides the configured default, as ``iiniit_auth.durations`` writes them.
-LIFETIMES: Final = ("30d", "90d", "365d")
-#: The grace periods offered when rotating: "0" retires the old key at once.
-GRACE_CHOICES: Final = (
-    ("0", _("None: the old key stops working now")),
-    ("1h", _("1 hour")),
-    ("24h", _("24 hours")),
-    ("7d", _("7 days")),
-)
-
-
-def _lifetime_label(text: str) -> str:
-    duration = parse_duration(text)
-    if duration.seconds == 0 and duration.microseconds == 0:
-        return ngettext("%(n)d day", "%(n)d days", duration.days) % {"n": duration.days}
-    return text
 
 
 def expiry_choices() -> tuple[list[tuple[str, str]], str]:
     """Return the expiry choices and the initial one, which is ``DEFAULT_KEY_LIFETIME``."""
-    lifetime = auth_settings().DEFAULT_KEY_LIFETIME
-    default = NEVER_CHOICE if lifetime is None else format_duration(lifetime)
-    values = list(LIFETIMES)
-    if default not in (*values, NEVER_CHOICE):
-        values.append(default)
-        values.sort(key=parse_duration)
-    choices = [(value, _lifetime_label(value)) for value in values]
-    choices += [(NEVER_CHOICE, str(_("Never"))), (DATE_CHOICE, str(_("On the date below")))]
-    marked = [
-        (value, str(_("%(label)s (default)") % {"label": label}) if value == default else label)
-        for value, label in choices
-    ]
-    return marked, default
+    return lifetimes.expiry_choices(extra=[(DATE_CHOICE, str(_("On the date below")))])
 
 
 class OwnerSelect(AutocompleteSelect):
@@ -97,12 +68,6 @@ def _names_a_choice(field: forms.ModelChoiceField[Any], value: str) -> bool:
     except ValidationError:
         return False
     return True
-
-
-class OnceForm(forms.Form):
-    """A form that carries a one-time token (``iiniit_auth.admin.once``)."""
-
-    once = forms.CharField(widget=forms.HiddenInput)
 
 
 class OwnedForm(OnceForm):
