@@ -8,6 +8,7 @@ not offered: a key is revoked, and its history stays in the audit log.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -17,14 +18,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import owners, views
-from iiniit_auth.admin.audit import details_text
+from iiniit_auth.admin import events, owners, views
 from iiniit_auth.admin.filters import (
     ActivityFilter,
     ListRedirects,
@@ -34,18 +33,15 @@ from iiniit_auth.admin.filters import (
 )
 from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
-from iiniit_auth.admin.pages import NoSaveAsNew, change_url
+from iiniit_auth.admin.pages import NoSaveAsNew, change_url, styled_forbidden
 from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
+from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[AbstractAPIKey]
 else:
     ModelAdmin = admin.ModelAdmin
-
-
-#: How many of a key's audit events its change page lists (the audit log has them all).
-EVENTS_SHOWN = 50
 
 
 def status_meaning(status: Status) -> str:
@@ -57,9 +53,9 @@ def status_meaning(status: Status) -> str:
     return str(
         {
             Status.ACTIVE: _("Authenticates."),
-            Status.EXPIRED: _("Past its expiry: refused."),
+            Status.EXPIRED: _("Past its expiry: every request with it is refused."),
             Status.ROTATED: _("Replaced by a successor: refused once its grace period ends."),
-            Status.REVOKED: _("Revoked: refused."),
+            Status.REVOKED: _("Every request with it is refused."),
         }[status]
     )
 
@@ -75,24 +71,20 @@ def status_badge(key: AbstractAPIKey, now: datetime | None = None) -> SafeString
     )
 
 
-def _when(moment: Any) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
 @admin.register(APIKey)
 class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     """API keys in Django admin. Subclass and register it for your own concrete key model."""
 
     list_display = (
-        "name",
-        "public_id_column",
+        "key_column",
         "owner",
         "scopes_column",
         "status_column",
-        "last_used_at",
+        "last_used_column",
         "expires_column",
+        "created_column",
     )
-    list_display_links = ("name", "public_id_column")
+    list_display_links = ("key_column",)
     # Named outright so that a subclass registered for a model of another app keeps its buttons.
     change_form_template = "admin/iiniit_auth/apikey/change_form.html"
     list_filter = (
@@ -101,7 +93,7 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         ScopeFilter,
         ("owner", admin.RelatedOnlyFieldListFilter),
     )
-    list_select_related = ("owner",)
+    list_select_related = ("owner", "created_by")
     list_per_page = 50
     search_help_text = _(
         "Name, public id (with or without its prefix), or the owner's username or e-mail."
@@ -113,7 +105,7 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         "status_detail",
         "owner",
         "scopes_detail",
-        "created_at",
+        "created_detail",
         "created_by",
         "expires_column",
         "last_used_column",
@@ -171,6 +163,11 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     def public_id_column(self, key: AbstractAPIKey) -> SafeString:
         return format_html("<code>{}</code>", key.display_id)
 
+    @admin.display(description=_("key"), ordering="name")
+    def key_column(self, key: AbstractAPIKey) -> SafeString:
+        """The name, and the public id under it: what people know a key by, in one column."""
+        return format_html('{}<br><code class="iiniit-id">{}</code>', key.name, key.display_id)
+
     @admin.display(description=_("scopes"))
     def scopes_column(self, key: AbstractAPIKey) -> SafeString:
         if not key.scope_list:
@@ -184,8 +181,22 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         return status_badge(key)
 
     @admin.display(description=_("expires"), ordering="expires_at")
-    def expires_column(self, key: AbstractAPIKey) -> str:
-        return _when(key.expires_at) if key.expires_at else str(_("never"))
+    def expires_column(self, key: AbstractAPIKey) -> SafeString:
+        return moment_html(key.expires_at, _("never"))
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used_column(self, key: AbstractAPIKey) -> SafeString:
+        return moment_html(key.last_used_at, _("never used"))
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_column(self, key: AbstractAPIKey) -> SafeString:
+        if key.created_by is None:
+            return moment_html(key.created_at, "")
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            moment_html(key.created_at, ""),
+            _("by %(user)s") % {"user": key.created_by},
+        )
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         return ["name", "public_id__startswith"] + [
@@ -208,11 +219,21 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
             ),
             (
                 _("Lifetime"),
-                {"fields": ("created_at", "created_by", "expires_column", "last_used_column")},
+                {"fields": ("created_detail", "created_by", "expires_column", "last_used_column")},
             ),
             (_("Networks"), {"fields": ("networks_detail",)}),
-            (_("Rotation"), {"fields": ("predecessor_link", "successor_link")}),
         ]
+        # Only the rows that name a key: an unrotated key's page has no "Rotation" section.
+        rotation = tuple(
+            name
+            for name, linked in (
+                ("predecessor_link", obj is not None and obj.predecessor_id is not None),
+                ("successor_link", obj is not None and _successor(obj) is not None),
+            )
+            if linked
+        )
+        if rotation:
+            fieldsets.append((_("Rotation"), {"fields": rotation}))
         if obj is not None and obj.revoked_at is not None:
             fieldsets.append(
                 (_("Revocation"), {"fields": ("revoked_at", "revoked_by", "revoke_reason")})
@@ -224,12 +245,18 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         now = timezone.now()
         status = status_of(key, now)
         if status == Status.ROTATED and key.is_active and key.expires_at:
-            note: object = _("The old key is still accepted until %(when)s.") % {
-                "when": _when(key.expires_at)
-            }
-        else:
-            note = status_meaning(status)
-        return format_html('{} <span class="quiet">{}</span>', status_badge(key, now), note)
+            return format_html(
+                '{} <span class="quiet">{}</span>',
+                status_badge(key, now),
+                format_html(
+                    # The date last, with no full stop after it: dates may end in "p.m.".
+                    str(_("Replaced by a successor; the old key is still accepted until {}")),
+                    moment_html(key.expires_at, "", now),
+                ),
+            )
+        return format_html(
+            '{} <span class="quiet">{}</span>', status_badge(key, now), status_meaning(status)
+        )
 
     @admin.display(description=_("scopes"))
     def scopes_detail(self, key: AbstractAPIKey) -> SafeString:
@@ -247,9 +274,9 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
             ),
         )
 
-    @admin.display(description=_("last used"))
-    def last_used_column(self, key: AbstractAPIKey) -> str:
-        return _when(key.last_used_at) if key.last_used_at else str(_("never used"))
+    @admin.display(description=_("created"))
+    def created_detail(self, key: AbstractAPIKey) -> SafeString:
+        return moment_html(key.created_at, "")
 
     @admin.display(description=_("allowed networks"))
     def networks_detail(self, key: AbstractAPIKey) -> SafeString:
@@ -268,8 +295,7 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
 
     @admin.display(description=_("rotated to"))
     def successor_link(self, key: AbstractAPIKey) -> SafeString:
-        # The reverse side of the one-to-one: its DoesNotExist is also an AttributeError.
-        return self._key_link(getattr(key, "successor", None))
+        return self._key_link(_successor(key))
 
     def render_change_form(
         self,
@@ -286,14 +312,13 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
                 and self.has_rotate_permission(request)
                 and owners.refusal(request.user, obj.owner, self.for_others_permission) is None,
                 can_revoke=can_revoke(obj) and self.has_revoke_permission(request),
-                events=[
-                    (event, details_text(event.details))
-                    for event in CredentialEvent.objects.filter(
-                        kind=CredentialEvent.Kind.API_KEY, credential_id=obj.public_id
-                    )[:EVENTS_SHOWN]
-                ],
-                events_shown=EVENTS_SHOWN,
-                audit_url=_audit_url(self, request, obj.public_id),
+                **events.context(
+                    request,
+                    self.admin_site,
+                    CredentialEvent.Kind.API_KEY,
+                    obj.public_id,
+                    _("The audit log has every event of this key"),
+                ),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -303,7 +328,7 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Issue through ``APIKey.objects.issue``; the answer shows the key once."""
-        return views.issue_view(self, request)
+        return styled_forbidden(self, partial(views.issue_view, self))(request)
 
     def issue_adminform(self, form: IssueForm) -> helpers.AdminForm:
         """The add form laid out as Django admin lays out forms."""
@@ -317,11 +342,18 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         app, model = self.opts.app_label, self.opts.model_name
-        wrap = self.admin_site.admin_view
+
+        def wrap(view: Any) -> Any:
+            return self.admin_site.admin_view(styled_forbidden(self, view))
+
         # Before Django's own patterns: "<path:object_id>/" would catch "overview/".
         own = [
             path("overview/", wrap(self.overview_view), name=f"{app}_overview"),
-            path("owner-autocomplete/", wrap(self.owners_view), name=f"{app}_{model}_owners"),
+            path(
+                "owner-autocomplete/",
+                self.admin_site.admin_view(self.owners_view),
+                name=f"{app}_{model}_owners",
+            ),
             path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
             path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
         ]
@@ -350,13 +382,6 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         return views.revoke_selected(self, request, queryset)
 
 
-def _audit_url(model_admin: APIKeyAdmin, request: HttpRequest, public_id: str) -> str | None:
-    """The audit log filtered to one key, or None where the user cannot see the audit log."""
-    site = model_admin.admin_site
-    if not site.is_registered(CredentialEvent):
-        return None
-    if not site.get_model_admin(CredentialEvent).has_view_permission(request):
-        return None
-    opts = CredentialEvent._meta
-    base = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=site.name)
-    return f"{base}?q={public_id}"
+def _successor(key: AbstractAPIKey) -> AbstractAPIKey | None:
+    # The reverse side of the one-to-one: its DoesNotExist is also an AttributeError.
+    return getattr(key, "successor", None)

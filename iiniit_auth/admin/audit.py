@@ -11,18 +11,19 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from iiniit_auth.admin import events
 from iiniit_auth.admin.filters import ListRedirects, public_id_terms
 from iiniit_auth.admin.pages import ReadOnly
-from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.admin.times import moment_html
+from iiniit_auth.models import CredentialEvent
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[CredentialEvent]
@@ -38,13 +39,41 @@ class DateFilter(admin.DateFieldListFilter):
         self.title = _("date")
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The credential kinds the viewer may read the events of (:func:`events.visible_kinds`)."""
+
+    title = _("credential kind")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        labels = dict(CredentialEvent.Kind.choices)
+        return [
+            (kind, labels[kind]) for kind in events.visible_kinds(model_admin.admin_site, request)
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        return queryset.filter(kind=self.value()) if self.value() else None
+
+
+class NamedChangeList(ChangeList):
+    """Admin's changelist, naming the page's credentials with one query per model."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        names = events.Names(self.result_list, self.model_admin.admin_site, request)
+        for event in self.result_list:
+            event.credential_html = names.credential(event)
+
+
 @admin.register(CredentialEvent)
 class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
-    """The audit log: filter by kind, event, actor and date; search by credential id."""
+    """The audit log: filter by kind, event, actor and date; search by credential id.
+
+    A viewer sees the events of the credential kinds they may view, nothing else.
+    """
 
     list_display = (
-        "at",
-        "kind",
+        "at_column",
         "credential_column",
         "event",
         "actor_column",
@@ -52,7 +81,7 @@ class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
         "details_column",
     )
     list_filter = (
-        "kind",
+        KindFilter,
         "event",
         ("actor", admin.RelatedOnlyFieldListFilter),
         ("at", DateFilter),
@@ -63,7 +92,16 @@ class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
     search_help_text = _(
         "A credential's public id, with or without its prefix; several, separated by spaces."
     )
-    fields = ("at", "kind", "credential_id", "event", "actor", "actor_name", "ip", "details_pretty")
+    fields = (
+        "at",
+        "kind",
+        "credential_column",
+        "event",
+        "actor_column",
+        "ip",
+        "details_detail",
+        "details_pretty",
+    )
     readonly_fields = fields
     actions = None
     list_per_page = 100
@@ -72,6 +110,26 @@ class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
         css = {"all": ("iiniit_auth/admin.css",)}
         # Cuts a whole API key pasted into the search box down to its public id in the browser.
         js = ("iiniit_auth/admin.js",)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return NamedChangeList
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            obj.credential_html = events.Names([obj], self.admin_site, request).credential(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = super().get_queryset(request)
+        return queryset.filter(kind__in=events.visible_kinds(self.admin_site, request))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -85,44 +143,28 @@ class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
             return queryset, False
         return queryset.filter(credential_id__in=ids), False
 
+    @admin.display(description=_("at"), ordering="at")
+    def at_column(self, event: CredentialEvent) -> SafeString:
+        return moment_html(event.at, "")
+
     @admin.display(description=_("credential"), ordering="credential_id")
     def credential_column(self, event: CredentialEvent) -> SafeString:
-        if event.kind != CredentialEvent.Kind.API_KEY:
-            return format_html("<code>{}</code>", event.credential_id)
-        display_id = f"{auth_settings().KEY_PREFIX}_{event.credential_id}"
-        url = _key_search_url(self.admin_site.name, event.credential_id)
-        if url is None:
-            return format_html("<code>{}</code>", display_id)
-        return format_html('<a href="{}"><code>{}</code></a>', url, display_id)
+        named: SafeString | None = getattr(event, "credential_html", None)
+        return named if named is not None else format_html("<code>{}</code>", event.credential_id)
 
     @admin.display(description=_("actor"), ordering="actor_name")
-    def actor_column(self, event: CredentialEvent) -> str:
-        return event.actor_name or str(self.get_empty_value_display())
+    def actor_column(self, event: CredentialEvent) -> SafeString:
+        return events.actor(event)
 
     @admin.display(description=_("details"))
     def details_column(self, event: CredentialEvent) -> SafeString:
-        return format_html('<span class="iiniit-details">{}</span>', details_text(event.details))
+        return format_html('<span class="iiniit-details">{}</span>', events.details(event))
 
     @admin.display(description=_("details"))
+    def details_detail(self, event: CredentialEvent) -> SafeString:
+        return events.details(event)
+
+    @admin.display(description=_("as stored"))
     def details_pretty(self, event: CredentialEvent) -> SafeString:
         text = json.dumps(event.details, indent=2, sort_keys=True, cls=DjangoJSONEncoder)
         return format_html('<pre class="iiniit-json">{}</pre>', text)
-
-
-def details_text(details: dict[str, Any]) -> str:
-    """An event's details on one line: ``reason: leaked; scopes: orders:read reports:read``."""
-    return "; ".join(
-        f"{name}: {' '.join(map(str, value)) if isinstance(value, list | tuple) else value}"
-        for name, value in sorted(details.items())
-    )
-
-
-def _key_search_url(site_name: str, public_id: str) -> str | None:
-    opts = APIKey._meta
-    try:
-        base = reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=site_name
-        )
-    except NoReverseMatch:
-        return None
-    return f"{base}?q={public_id}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they can be replaced
@@ -43,9 +44,9 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import oauth_views, overview, owners
+from iiniit_auth.admin import events, oauth_views, overview, owners
 from iiniit_auth.admin.filters import ListRedirects
-from iiniit_auth.admin.oauth_forms import ApplicationChangeForm
+from iiniit_auth.admin.oauth_forms import GRANT_CHOICES, ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
     ACTIVE,
     AccessTokenAdmin,
@@ -54,9 +55,13 @@ from iiniit_auth.admin.oauth_tokens import (
     scope_codes,
     stored_tokens,
 )
-from iiniit_auth.admin.pages import NoSaveAsNew, client_ip
-from iiniit_auth.models import ApplicationPolicy
-from iiniit_auth.models.oauth import CHANGEABLE_FIELDS, record_application_changed
+from iiniit_auth.admin.pages import NoSaveAsNew, client_ip, styled_forbidden
+from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+from iiniit_auth.models.oauth import (
+    CHANGEABLE_FIELDS,
+    application_credential_id,
+    record_application_changed,
+)
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[Any]
@@ -97,6 +102,22 @@ class GrantedFilter(admin.SimpleListFilter):
         return None
 
 
+class GrantFilter(admin.SimpleListFilter):
+    """The grants an application can be registered with here (not the implicit or password
+    grant django-oauth-toolkit also knows, which RFC 9700 retires)."""
+
+    title = _("grant")
+    parameter_name = "authorization_grant_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(GRANT_CHOICES)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        if self.value():
+            return queryset.filter(authorization_grant_type=self.value())
+        return None
+
+
 class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     """OAuth applications with their allowed scopes; the client secret is shown once only."""
 
@@ -105,15 +126,13 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     view_on_site = False
     change_form_template = "admin/iiniit_auth/application/change_form.html"
     list_display = (
-        "name",
-        "client_id_column",
-        "client_type",
-        "authorization_grant_type",
+        "application_column",
+        "client_column",
         "scopes_column",
         "active_tokens",
         "user",
     )
-    list_filter = (GrantedFilter, "client_type", "authorization_grant_type")
+    list_filter = (GrantedFilter, "client_type", GrantFilter)
     list_select_related = ("user", POLICY)
     search_fields = ("name", "client_id")
     list_per_page = 50
@@ -193,6 +212,23 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     def client_id_column(self, application: Any) -> SafeString:
         return format_html("<code>{}</code>", application.client_id)
 
+    @admin.display(description=_("application"), ordering="name")
+    def application_column(self, application: Any) -> SafeString:
+        """The name, and the client id under it (cut short; whole in its tooltip)."""
+        client_id = str(application.client_id)
+        short = client_id if len(client_id) <= 20 else f"{client_id[:16]}…"
+        return format_html(
+            '{}<br><code class="iiniit-id" title="{}">{}</code>', application.name, client_id, short
+        )
+
+    @admin.display(description=_("client"), ordering="authorization_grant_type")
+    def client_column(self, application: Any) -> SafeString:
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            application.get_client_type_display(),
+            application.get_authorization_grant_type_display(),
+        )
+
     @admin.display(description=_("allowed scopes"))
     def scopes_column(self, application: Any) -> SafeString:
         policy = getattr(application, POLICY, None)
@@ -207,9 +243,12 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         scopes_field = "allowed_scopes" if self.has_scopes_permission(request) else "scopes_detail"
+        client = ["client_type", "authorization_grant_type"]
+        if _redirects(obj):
+            client.append("redirect_uris")
         return [
             (None, {"fields": ("name", "client_id_column", "client_secret_note", "user")}),
-            (_("Client"), {"fields": ("client_type", "authorization_grant_type", "redirect_uris")}),
+            (_("Client"), {"fields": client}),
             (_("Scopes"), {"fields": (scopes_field,)}),
             (_("Lifetime"), {"fields": ("created", "updated")}),
         ]
@@ -217,7 +256,7 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
-        fields = ["name", "redirect_uris"]
+        fields = ["name", "redirect_uris"] if _redirects(obj) else ["name"]
         if self.has_scopes_permission(request):
             fields.append("allowed_scopes")
         kwargs["fields"] = fields
@@ -271,6 +310,16 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         form_url: str = "",
         obj: Any = None,
     ) -> HttpResponse:
+        if obj is not None:
+            context.update(
+                events.context(
+                    request,
+                    self.admin_site,
+                    CredentialEvent.Kind.OAUTH_APPLICATION,
+                    application_credential_id(obj),
+                    _("The audit log has every event of this application"),
+                )
+            )
         context.update(
             can_rotate_secret=obj is not None
             and self.has_rotate_permission(request)
@@ -285,13 +334,20 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Register through ``register_application``; the answer shows the secret once."""
-        return oauth_views.register_view(self, request)
+        return styled_forbidden(self, partial(oauth_views.register_view, self))(request)
 
     def get_urls(self) -> list[URLPattern]:
         app, model = self.opts.app_label, self.opts.model_name
-        wrap = self.admin_site.admin_view
+
+        def wrap(view: Any) -> Any:
+            return self.admin_site.admin_view(styled_forbidden(self, view))
+
         own = [
-            path("owner-autocomplete/", wrap(self.owners_view), name=f"{app}_{model}_owners"),
+            path(
+                "owner-autocomplete/",
+                self.admin_site.admin_view(self.owners_view),
+                name=f"{app}_{model}_owners",
+            ),
             path(
                 "<path:object_id>/rotate-secret/",
                 wrap(self.rotate_secret_view),
@@ -320,6 +376,14 @@ class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
         return oauth_views.revoke_tokens_view(self, request, object_id)
 
 
+def _redirects(application: Any) -> bool:
+    """Whether ``application`` sends users back to redirect URIs: not a client-credentials
+    one, which never sees a user (RFC 6749 section 4.4)."""
+    return application is None or (
+        application.authorization_grant_type != Application.GRANT_CLIENT_CREDENTIALS
+    )
+
+
 def _replace(model: Any, model_admin: type[ModelAdmin]) -> None:
     # A project may have unregistered django-oauth-toolkit's admin itself.
     with contextlib.suppress(NotRegistered):
@@ -334,22 +398,10 @@ _replace(get_id_token_model(), ReadOnlyGrantAdmin)
 _replace(RefreshToken, RefreshTokenAdmin)
 
 
-def _visible(admin_site: AdminSite, request: HttpRequest, model: Any) -> str | None:
-    """The list URL of ``model`` if ``request.user`` may view it in ``admin_site``, else None."""
-    if not admin_site.is_registered(model):
-        return None
-    if not admin_site.get_model_admin(model).has_view_permission(request):
-        return None
-    opts = model._meta
-    return reverse(
-        f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=admin_site.name
-    )
-
-
 @overview.section
 def oauth_applications(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
     """OAuth applications granted at least one scope, and those granted none. One query."""
-    url = _visible(admin_site, request, Application)
+    url = events.changelist_url(admin_site, request, Application)
     if url is None:
         return None
     counts = Application._default_manager.aggregate(
@@ -373,7 +425,7 @@ def oauth_applications(admin_site: AdminSite, request: HttpRequest) -> overview.
 @overview.section
 def oauth_tokens(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
     """Access tokens that have not expired. One query."""
-    url = _visible(admin_site, request, AccessToken)
+    url = events.changelist_url(admin_site, request, AccessToken)
     if url is None:
         return None
     counts = AccessToken._default_manager.aggregate(

@@ -29,6 +29,12 @@ GRANT_CHOICES: Final = (
 )
 
 
+REDIRECT_URIS_HELP: Final = _(
+    "For the authorization code grant: where users are sent back, one per line, over https "
+    "(http only to a loopback address)."
+)
+
+
 def scope_choices() -> list[tuple[str, str]]:
     """The registry's scopes as checkbox choices, each with its description."""
     # Read per form, so a settings change shows on the next page.
@@ -90,10 +96,7 @@ class RegisterForm(OwnedForm):
         label=_("Redirect URIs"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_(
-            "For the authorization code grant: where users are sent back, one per line, over "
-            "https (http only to a loopback address)."
-        ),
+        help_text=REDIRECT_URIS_HELP,
     )
     user = forms.ModelChoiceField(
         label=_("User"),
@@ -135,9 +138,14 @@ class ApplicationChangeForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = get_application_model()
         fields = ("name", "redirect_uris")
+        help_texts = {"redirect_uris": REDIRECT_URIS_HELP}
+        widgets = {"redirect_uris": forms.Textarea(attrs={"rows": 3, "cols": 60})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Stored space-separated; shown one per line, as the register form asks for them.
+        if "redirect_uris" in self.initial:
+            self.initial["redirect_uris"] = "\n".join(str(self.initial["redirect_uris"]).split())
         if "allowed_scopes" in self.fields:
             field = cast(forms.MultipleChoiceField, self.fields["allowed_scopes"])
             field.choices = scope_choices()

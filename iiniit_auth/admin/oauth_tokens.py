@@ -26,6 +26,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.pages import ReadOnly, client_ip
+from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 
@@ -97,7 +98,24 @@ class RefreshStatusFilter(admin.SimpleListFilter):
         return None
 
 
-class TokenAdmin(ReadOnly, ListRedirects, ModelAdmin):
+class Numbered:
+    """A ``ModelAdmin`` mixin: the row's number, as the audit log names it ("access token 12"),
+    under a header people read rather than "PK"."""
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number_column(self, row: Any) -> str:
+        return f"#{row.pk}"
+
+    @admin.display(description=_("expires"), ordering="expires")
+    def expires_column(self, row: Any) -> SafeString:
+        return moment_html(row.expires, "")
+
+    @admin.display(description=_("created"), ordering="created")
+    def created_column(self, row: Any) -> SafeString:
+        return moment_html(row.created, "")
+
+
+class TokenAdmin(Numbered, ReadOnly, ListRedirects, ModelAdmin):
     """A read-only token list with a "revoke" action. Never shows the token or its checksum.
 
     No delete screen: Django's delete would skip the audit log; the "revoke" action replaces it.
@@ -144,7 +162,14 @@ class TokenAdmin(ReadOnly, ListRedirects, ModelAdmin):
 class AccessTokenAdmin(TokenAdmin):
     """Access tokens: application, user, scopes, expiry, active or expired."""
 
-    list_display = ("pk", "application", "user", "scopes_column", "expires", "status_column")
+    list_display = (
+        "number_column",
+        "application",
+        "user",
+        "scopes_column",
+        "expires_column",
+        "status_column",
+    )
     list_filter = (AccessStatusFilter, ("application", admin.RelatedOnlyFieldListFilter))
     fields = ("application", "user", "scopes_column", "expires", "created", "updated")
     readonly_fields = fields
@@ -159,7 +184,7 @@ class AccessTokenAdmin(TokenAdmin):
 class RefreshTokenAdmin(TokenAdmin):
     """Refresh tokens: application, user, scopes (of their access token), active or revoked."""
 
-    list_display = ("pk", "application", "user", "created", "status_column")
+    list_display = ("number_column", "application", "user", "created_column", "status_column")
     list_filter = (RefreshStatusFilter, ("application", admin.RelatedOnlyFieldListFilter))
     fields = ("application", "user", "created", "updated", "revoked")
     readonly_fields = fields
@@ -171,7 +196,7 @@ class RefreshTokenAdmin(TokenAdmin):
         return badge("active", _("active"))
 
 
-class ReadOnlyGrantAdmin(ReadOnly, ListRedirects, ModelAdmin):
+class ReadOnlyGrantAdmin(Numbered, ReadOnly, ListRedirects, ModelAdmin):
     """Authorization codes and ID tokens: read-only, and never their value.
 
     django-oauth-toolkit's own admins let staff with the change permission edit a pending code
@@ -180,7 +205,7 @@ class ReadOnlyGrantAdmin(ReadOnly, ListRedirects, ModelAdmin):
     token is issued only by OpenID Connect, which is not offered. Neither needs an edit screen.
     """
 
-    list_display = ("pk", "application", "user", "expires")
+    list_display = ("number_column", "application", "user", "expires_column")
     list_select_related = ("application", "user")
     list_filter = (("application", admin.RelatedOnlyFieldListFilter),)
     fields = ("application", "user", "expires")

@@ -3,13 +3,17 @@ context, their links, their object lookup, and the answer to a form sent twice."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
     from django_stubs_ext import StrOrPromise
@@ -50,6 +54,23 @@ class NoSaveAsNew:
         return super().changeform_view(  # type: ignore[misc,no-any-return]
             request, object_id, form_url, extra_context
         )
+
+
+def styled_forbidden(
+    model_admin: admin.ModelAdmin[Any], view: Callable[..., HttpResponse]
+) -> Callable[..., HttpResponse]:
+    """``view``, answering a refusal (``PermissionDenied``) with admin's look and a 403,
+    rather than the bare "403 Forbidden" of a project without a ``403.html``."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied:
+            context = page_context(model_admin, request, title=_("Not allowed"))
+            return render(request, "admin/iiniit_auth/forbidden.html", context, status=403)
+
+    return guarded
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -37,13 +37,13 @@ def keys_in_every_state(issue, other_user):
     return {key.name: key for key in (active, expiring, expired, rotated, revoked, unused, bobs)}
 
 
-def test_the_list_shows_name_public_id_owner_scopes_badge_last_use_and_expiry(admin_client, issue):
+def test_the_list_shows_key_owner_scopes_badge_last_use_expiry_and_creation(admin_client, issue):
     key, _plaintext = issue(scopes=["orders:read", "reports:read"])
     response = admin_client.get(LIST_URL)
     html = response.content.decode()
     for text in (
         "test key",
-        f"<code>{key.display_id}</code>",
+        f'<code class="iiniit-id">{key.display_id}</code>',
         "ann",
         '<code class="iiniit-scope">orders:read</code>',
         '<code class="iiniit-scope">reports:read</code>',
@@ -52,7 +52,7 @@ def test_the_list_shows_name_public_id_owner_scopes_badge_last_use_and_expiry(ad
         assert text in html
     headers = [h["text"] for h in response.context["result_headers"]]
     assert [str(h).lower() for h in headers[1:]] == [
-        "name", "public id", "owner", "scopes", "status", "last used", "expires",
+        "key", "owner", "scopes", "status", "last used", "expires", "created",
     ]  # fmt: skip
 
 
@@ -158,8 +158,8 @@ def test_the_change_page_links_the_rotation_chain_and_lists_the_events(admin_cli
     assert f'href="{change_url(successor)}"' in old_page
     assert f'href="{change_url(key)}"' in new_page
     events = admin_client.get(change_url(key)).context["events"]
-    assert [event.event for event, _details in events] == ["rotated", "issued"]
-    assert f"successor: {successor.public_id}" in old_page
+    assert [event.event for event, *_shown in events] == ["rotated", "issued"]
+    assert f"Successor: {successor.display_id}" in old_page
     assert f"/admin/iiniit_auth/credentialevent/?q={key.public_id}" in old_page
 
 

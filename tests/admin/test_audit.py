@@ -32,7 +32,7 @@ def test_the_log_lists_every_event_with_its_details(admin_client, history):
     )
     html = admin_client.get(AUDIT_URL).content.decode()
     assert first.display_id in html
-    assert "reason: done" in html
+    assert "Reason: done" in html
     assert f"/admin/iiniit_auth/apikey/?q={first.public_id}" in html
 
 

@@ -290,12 +290,18 @@ def test_allowed_scopes_change_through_the_policy_and_are_audited(admin_client, 
     assert_secret_kept(secret)
 
 
-def test_a_changed_name_or_redirect_uri_is_audited_and_an_unchanged_one_is_not(
-    admin_client, registered
-):
+def test_a_changed_name_or_redirect_uri_is_audited_and_an_unchanged_one_is_not(admin_client, user):
     # A redirect URI decides where codes go: changing it left only Django's admin history.
-    app, _secret = registered
-    form = {"name": "Billing service", "redirect_uris": "", "allowed_scopes": ["orders:read"]}
+    app, _secret = register_application(
+        name="Billing service",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://billing.example.com/old",
+        user=user,
+        allowed_scopes=["orders:read"],
+    )
+    old = "https://billing.example.com/old"
+    form = {"name": "Billing service", "redirect_uris": old, "allowed_scopes": ["orders:read"]}
     assert admin_client.post(change(app), form).status_code == 302
     assert not CredentialEvent.objects.filter(event="changed").exists()
 
@@ -306,7 +312,7 @@ def test_a_changed_name_or_redirect_uri_is_audited_and_an_unchanged_one_is_not(
     assert event.credential_id == app.client_id
     assert event.details == {
         "name": {"before": "Billing service", "after": "Billing"},
-        "redirect_uris": {"before": "", "after": "https://billing.example.com/cb"},
+        "redirect_uris": {"before": old, "after": "https://billing.example.com/cb"},
     }
     assert event.actor_name == "admin"
 
@@ -628,3 +634,28 @@ def test_save_as_new_is_refused_on_an_application_and_on_a_key(admin_client, reg
     key_page = f"/admin/iiniit_auth/apikey/{key.pk}/change/"
     assert admin_client.post(key_page, {"_saveasnew": "Save as new"}).status_code == 403
     assert CredentialEvent.objects.filter(event="created").count() == 1
+
+
+def test_a_client_credentials_application_has_no_redirect_uri_box(admin_client, registered):
+    app, _secret = registered  # client credentials: no user is ever sent back anywhere
+    response = admin_client.get(change(app))
+    assert "redirect_uris" not in response.context["adminform"].form.fields
+    assert 'name="redirect_uris"' not in response.content.decode()
+
+
+def test_an_application_page_lists_its_audit_events(admin_client, registered):
+    app, _secret = registered
+    response = admin_client.get(change(app))
+    assert [event.event for event, *_shown in response.context["events"]][-1] == "created"
+    html = response.content.decode()
+    assert 'id="iiniit-events"' in html
+    assert f"/admin/iiniit_auth/credentialevent/?q={app.client_id}" in html
+
+
+def test_the_grant_filter_offers_only_grants_that_can_be_registered(admin_client, registered):
+    changelist = admin_client.get(APPS).context["cl"]
+    (grants,) = [spec for spec in changelist.filter_specs if spec.title == "grant"]
+    assert [value for value, _label in grants.lookup_choices] == [
+        "authorization-code",
+        "client-credentials",
+    ]

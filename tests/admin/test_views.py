@@ -208,7 +208,11 @@ def test_an_inactive_owner_cannot_be_chosen(admin_client, issue_form, user):
 
 def test_issuing_needs_the_add_permission(staff_client, issue_form, user):
     client = staff_client("view_apikey")
-    assert client.get(ADD_URL).status_code == 403
+    refused = client.get(ADD_URL)
+    assert refused.status_code == 403
+    # Admin's own look, saying why, not a bare "403 Forbidden".
+    assert "does not have the permission this page needs" in refused.content.decode()
+    assert 'id="site-name"' in refused.content.decode()
     response = client.post(ADD_URL, {"name": "x", "owner": user.pk, "expires_in": "30d"})
     assert response.status_code == 403
     assert not APIKey.objects.exists()
