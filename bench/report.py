@@ -9,11 +9,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.run import Result, targets
+from bench.run import Result, setting, targets
 
 
 def render(report: dict[str, Any]) -> str:
-    """Return one run as Markdown: a table of every contender at every N, then the targets."""
+    """Return one run as Markdown: a table of every contender at every N, then the limits."""
     sizes = list(report["results"])
     versions = report["versions"]
     lines = [
@@ -22,7 +22,7 @@ def render(report: dict[str, Any]) -> str:
         f"Django {versions['Django']}, DRF {versions['djangorestframework']}.",
         "",
         "| contender | "
-        + " | ".join(f"{int(size):,} keys: overhead (x DRF token)" for size in sizes)
+        + " | ".join(f"{int(size):,} keys: overhead (x DRF token, x floor)" for size in sizes)
         + " | queries | status |",
         "|---|" + "---:|" * len(sizes) + "---:|---:|",
     ]
@@ -34,13 +34,18 @@ def render(report: dict[str, Any]) -> str:
             if name == "bare":
                 cells.append(f"request {each['median_us'] / 1000:.3f} ms")
             else:
-                ratio = f" ({each['ratio']:.2f})" if each["ratio"] is not None else ""
+                ratios = [
+                    f"{each[field]:.2f}"
+                    for field in ("ratio", "floor_ratio")
+                    if each.get(field) is not None
+                ]
+                ratio = f" ({', '.join(ratios)})" if ratios else ""
                 cells.append(f"{each['overhead_us'] / 1000:.3f} ms{ratio}")
         lines.append(
             f"| {result['label']} | " + " | ".join(cells) + f" | {result['queries']} "
             f"| {result['status']} |"
         )
-    lines += ["", "| target | at | measured | limit | |", "|---|---:|---:|---:|---|"]
+    lines += ["", "| limit | at | measured | limit | |", "|---|---:|---:|---:|---|"]
     for target in judged(report):
         at = f"{target['keys']:,} keys" if target["keys"] else ""
         mark = "met" if target["met"] else "**not met**"
@@ -51,13 +56,14 @@ def render(report: dict[str, Any]) -> str:
 
 
 def judged(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The targets, judged again from the results by the benchmark's own rules (the ones a run
+    """The limits, judged again from the results by the benchmark's own rules (the ones a run
     records were judged by the rules of its day)."""
     by_size = {
         int(size): {name: Result(**each) for name, each in results.items()}
         for size, results in report["results"].items()
     }
-    return [asdict(target) for target in targets(by_size)]
+    where = setting(report["database"], bool(report.get("prepared")))
+    return [asdict(target) for target in targets(by_size, where)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,7 +105,7 @@ class Seeder:
         self._public_ids.add(key.public_id)
         scheme = auth_settings().HEADER_SCHEME
         headers["ours_key"] = headers["ours_key_cached"] = f"{scheme} {plaintext}"
-        headers["lookup_sql"] = f"{scheme} {plaintext}"
+        headers["floor"] = f"{scheme} {plaintext}"
         # Well-formed, right prefix and length, wrong checksum: refused before any query.
         last = "0" if plaintext[-1] != "0" else "1"
         headers["ours_malformed"] = f"{scheme} {plaintext[:-1]}{last}"

@@ -1,7 +1,8 @@
 """Settings of the benchmark project: every contender installed side by side.
 
 SQLite by default (a file in a temporary directory); PostgreSQL when ``DATABASE_URL`` names a
-server, in a database of the benchmark's own (``iiniit_bench``), created and dropped by the run.
+server, in a database of the benchmark's own (``BENCH_DATABASE_NAME``, ``iiniit_bench`` by
+default), created and dropped by the run.
 The peers are optional imports: a contender whose package is missing is reported as such.
 """
 
@@ -40,14 +41,15 @@ if _url.startswith(("postgres://", "postgresql://")):
             **environ.Env.db_url_config(_url),
             # The run creates this database, and drops it at the end.
             "TEST": {"NAME": os.environ.get("BENCH_DATABASE_NAME", "iiniit_bench")},
-            # python -m bench --prepared: Django's server-side binding, and psycopg preparing
-            # a statement run more than 5 times on a connection, for every contender.
-            # --prepared lookups: prepare_threshold only, so Django keeps binding on the
-            # client and only the statements bound on the server (our lookups) are prepared.
-            "OPTIONS": {
-                "all": {"server_side_binding": True, "prepare_threshold": 5},
-                "lookups": {"prepare_threshold": 5},
-            }.get(os.environ.get("BENCH_PREPARED", ""), {}),
+            # python -m bench --prepared: Django binds parameters on the server, and psycopg
+            # prepares a statement run more than 5 times on a connection, for every contender
+            # (docs/performance.md). The run keeps one connection throughout, as CONN_MAX_AGE
+            # or Django's pool keeps one from request to request.
+            "OPTIONS": (
+                {"server_side_binding": True, "prepare_threshold": 5}
+                if os.environ.get("BENCH_PREPARED")
+                else {}
+            ),
         }
     }
 else:

@@ -23,7 +23,7 @@ CONTENDERS = {
     "ours_key_cached": 200,
     "ours_malformed": 401,
     "ours_bearer": 200,
-    "lookup_sql": 200,
+    "floor": 200,
 }
 
 
@@ -63,8 +63,10 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         assert measured["ours_key_cached"]["queries"] == 0
         assert measured["ours_malformed"]["queries"] == 0
         assert measured["ours_bearer"]["queries"] == 1
-        assert measured["lookup_sql"]["queries"] == 1  # on the driver's cursor
+        assert measured["floor"]["queries"] == 1  # on the driver's cursor
         assert measured["drf_token"]["ratio"] == 1.0
+        assert measured["floor"]["floor_ratio"] == 1.0
+        assert measured["bare"]["floor_ratio"] is None
         assert all(each["rounds"] == 2 for each in measured.values())
     judged = {target["name"] for target in results["targets"]}
     assert judged == {
@@ -77,7 +79,10 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
     assert "| iiniit_auth API key, no cache |" in done.stdout
     assert "not judged (smoke run)" in done.stdout
     assert "NOT MET" not in done.stdout
-    assert "| yardstick: the key lookup's SQL alone, on the driver's cursor |" in done.stdout
+    assert (
+        "| floor: the lookup's SELECT on the driver's own cursor + digest compare |" in done.stdout
+    )
+    assert "(limit 0.4 x, <= 1)" in done.stdout  # SQLite's limit for an accepted key
 
 
 def test_prepared_needs_postgresql():
@@ -99,37 +104,33 @@ def test_prepared_needs_psycopg3():
     assert "--prepared needs psycopg 3: psycopg 2 has no prepare_threshold." in done.stderr
 
 
-@pytest.mark.skipif(
-    not ON_POSTGRESQL or not PSYCOPG3, reason="prepared statements are psycopg 3's, on PostgreSQL"
-)
-@pytest.mark.parametrize(
-    ("mode", "options"),
-    [
-        ("all", "prepared statements (server-side binding"),
-        ("lookups", "only iiniit_auth's lookups are prepared"),
-    ],
-)
-def test_a_smoke_run_with_prepared_statements(tmp_path, mode, options):
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's")
+@pytest.mark.parametrize("prepared", [False, True], ids=["defaults", "prepared"])
+def test_a_smoke_run_on_postgresql(tmp_path, prepared):
+    if prepared and not PSYCOPG3:
+        pytest.skip("prepared statements are psycopg 3's")
     report = tmp_path / "smoke.json"
 
     arguments = ["--smoke", "--keys", "5", "--rounds", "1", "--per-round", "7", "--warmup", "1"]
     done = run_bench(
         *arguments,
-        f"--prepared={mode}",
+        *(["--prepared"] if prepared else []),
         "--json",
         str(report),
         database_url=os.environ["DATABASE_URL"],
-        BENCH_DATABASE_NAME=f"iiniit_bench_smoke_{mode}_{os.getpid()}",
+        BENCH_DATABASE_NAME=f"iiniit_bench_smoke_{prepared:d}_{os.getpid()}",
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(report.read_text())
-    assert results["prepared"] == mode
+    assert results["prepared"] is prepared
     assert results["database"].startswith("PostgreSQL")
-    assert options in results["database"]
+    assert ("server_side_binding, prepare_threshold 5" in results["database"]) is prepared
     measured = results["results"]["5"]
     assert {name: each["status"] for name, each in measured.items()} == CONTENDERS
     assert measured["ours_key"]["queries"] == 1
+    limit = 0.55 if prepared else 0.7
+    assert f"(limit {limit} x, <= 1)" in done.stdout
 
 
 def result(name, median_us):
@@ -171,10 +172,37 @@ def test_the_scale_target_is_relative_to_the_bare_view(large_bare, large_ours, m
     assert scale.measured == measured
     assert scale.met is met
     report = {
+        "database": "SQLite",
         "results": {
             str(size): {n: vars(r) for n, r in each.items()} for size, each in by_size.items()
-        }
+        },
     }
     assert [each["measured"] for each in judged(report) if each["name"].startswith("Scale")] == [
         measured
     ]
+
+
+@pytest.mark.parametrize(
+    ("database", "prepared", "limit"),
+    [
+        ("SQLite 3.40.1 (file)", False, 0.4),
+        ("PostgreSQL 16.4", False, 0.7),
+        ("PostgreSQL 16.4, prepared statements", True, 0.55),
+    ],
+)
+def test_an_accepted_key_is_judged_by_its_databases_limit(database, prepared, limit):
+    from bench.report import judged
+
+    ours = result("ours_key", 50 + 0.5 * 200)  # half of DRF's overhead
+    by_size = {1_000: {"drf_token": result("drf_token", 250), "ours_key": ours}}
+    ours.ratio = 0.5
+    report = {
+        "database": database,
+        "prepared": prepared,
+        "results": {"1000": {n: vars(r) for n, r in by_size[1_000].items()}},
+    }
+
+    (accepted,) = [each for each in judged(report) if each["name"].startswith("API key")]
+
+    assert accepted["limit"] == limit
+    assert accepted["met"] is (limit >= 0.5)
