@@ -26,6 +26,7 @@ from iiniit_auth import scopes
 from iiniit_auth.admin import events, owners, views
 from iiniit_auth.admin.filters import (
     ActivityFilter,
+    ExpiryFilter,
     ListRedirects,
     ScopeFilter,
     StatusFilter,
@@ -87,9 +88,11 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     list_display_links = ("key_column",)
     # Named outright so that a subclass registered for a model of another app keeps its buttons.
     change_form_template = "admin/iiniit_auth/apikey/change_form.html"
+    change_list_template = "admin/iiniit_auth/apikey/change_list.html"
     list_filter = (
         StatusFilter,
         ActivityFilter,
+        ExpiryFilter,
         ScopeFilter,
         ("owner", admin.RelatedOnlyFieldListFilter),
     )
@@ -208,6 +211,15 @@ class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
     ) -> tuple[QuerySet[Any], bool]:
         """Search as typed, with ``iik_<public id>`` read as the public id."""
         return super().get_search_results(request, queryset, public_id_terms(search_term))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list, with a link to the overview (the counts and the expiry timeline)."""
+        overview = reverse(
+            f"admin:{self.opts.app_label}_overview", current_app=self.admin_site.name
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "overview_url": overview})
 
     # -- change page ----------------------------------------------------------------------
 

@@ -39,6 +39,14 @@ class DateFilter(admin.DateFieldListFilter):
         self.title = _("date")
 
 
+class ActorFilter(admin.RelatedOnlyFieldListFilter):
+    """The users who acted, and, for events with none, what the actor column says instead."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = format_html("{}", _("system or a client"))
+
+
 class KindFilter(admin.SimpleListFilter):
     """The credential kinds the viewer may read the events of (:func:`events.visible_kinds`)."""
 
@@ -83,7 +91,7 @@ class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
     list_filter = (
         KindFilter,
         "event",
-        ("actor", admin.RelatedOnlyFieldListFilter),
+        ("actor", ActorFilter),
         ("at", DateFilter),
     )
     # The actor column shows actor_name, kept when the user is deleted: no join needed.

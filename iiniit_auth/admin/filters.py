@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -89,6 +90,39 @@ class ActivityFilter(admin.SimpleListFilter):
         if self.value() == RECENTLY_REVOKED:
             return queryset.filter(recently_revoked_q(now))
         return None
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    """Keys by when they expire: within 7 or 30 days, never, or on one day (``YYYY-MM-DD``,
+    in the current time zone: what the overview's timeline links to)."""
+
+    title = _("expires")
+    parameter_name = "expires"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("7", _("Within 7 days")),
+            ("30", _("Within 30 days")),
+            ("never", _("Never")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        value = self.value()
+        if value is None:
+            return None
+        if value == "never":
+            return queryset.filter(expires_at__isnull=True)
+        if value in ("7", "30"):
+            now = timezone.now()
+            return queryset.filter(
+                expires_at__gt=now, expires_at__lte=now + timedelta(days=int(value))
+            )
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise IncorrectLookupParameters(value) from None
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        return queryset.filter(expires_at__gte=start, expires_at__lt=start + timedelta(days=1))
 
 
 class ScopeFilter(admin.SimpleListFilter):

@@ -34,6 +34,7 @@ from iiniit_auth.admin.status import (
     recently_revoked_q,
     unused_q,
 )
+from iiniit_auth.admin.timeline import Timeline, expiring_timeline
 from iiniit_auth.models import APIKey
 
 
@@ -52,10 +53,11 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """The figures of one model family, under its title."""
+    """The figures of one model family, under its title (and a timeline, for keys)."""
 
     title: str
     figures: list[Figure]
+    timeline: Timeline | None = None
 
 
 SectionFunction = Callable[[AdminSite, HttpRequest], Section | None]
@@ -119,6 +121,7 @@ def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
                 tone="danger",
             ),
         ],
+        timeline=expiring_timeline(changelist, now),
     )
 
 

@@ -1,12 +1,15 @@
 """Search words that name a key become public ids; a whole key never reaches the list page."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
 from django.test import RequestFactory
+from django.utils import timezone
 
 from iiniit_auth import keys
 from iiniit_auth.admin.filters import public_id_terms, query_without_nul, search_without_keys
-from iiniit_auth.models import APIKey
+from iiniit_auth.models import NEVER, APIKey
 
 # A fixed key (valid checksum, never issued): parameters must be equal in every xdist worker.
 PUBLIC_ID = "AbCdEfGhIj"
@@ -127,3 +130,31 @@ def test_a_refused_lookup_leaves_the_surrounding_transaction_usable(admin_client
 
         assert answer.status_code == 302
         assert APIKey.objects.filter(name="billing").count() == 1
+
+
+@pytest.fixture
+def expiries(issue):
+    now = timezone.now()
+    issue(name="in 3 days", expires_at=now + timedelta(days=3))
+    issue(name="in 20 days", expires_at=now + timedelta(days=20))
+    issue(name="in 90 days", expires_at=now + timedelta(days=90))
+    issue(name="never", expires_at=NEVER)
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("7", ["in 3 days"]),
+        ("30", ["in 20 days", "in 3 days"]),
+        ("never", ["never"]),
+    ],
+)
+def test_the_expiry_filter(admin_client, expiries, value, names):
+    listed = admin_client.get(f"/admin/iiniit_auth/apikey/?expires={value}").context["cl"]
+    assert sorted(key.name for key in listed.result_list) == names
+
+
+def test_an_expiry_day_that_is_no_date_is_admins_wrong_lookup_answer(admin_client, expiries):
+    response = admin_client.get("/admin/iiniit_auth/apikey/?expires=someday")
+    assert response.status_code == 302  # Django's "?e=1": the whole list, never a 500
+    assert response["Location"].endswith("?e=1")

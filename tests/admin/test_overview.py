@@ -11,7 +11,7 @@ from oauth2_provider.models import get_access_token_model
 
 from iiniit_auth.admin import overview
 from iiniit_auth.models.oauth import register_application
-from tests.admin.conftest import APP_URL, OVERVIEW_URL, age
+from tests.admin.conftest import APP_URL, LIST_URL, OVERVIEW_URL, age
 
 
 def figures(client):
@@ -100,13 +100,38 @@ def test_the_oauth_counts_come_from_one_aggregate_query_each(admin_client):
     assert on_tokens[0].count("COUNT(") == 1
 
 
-def test_the_counts_come_from_one_aggregate_query(admin_client, issue):
-    issue()
+def test_the_counts_and_the_timeline_cost_one_query_each(admin_client, issue):
+    for days in (1, 2, 2, 20):
+        issue(expires_at=timezone.now() + timedelta(days=days, hours=1))
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(OVERVIEW_URL)
     on_keys = [q["sql"] for q in queries if '"iiniit_auth_apikey"' in q["sql"]]
-    assert len(on_keys) == 1
-    assert on_keys[0].count("COUNT(") == 4
+    assert len(on_keys) == 2
+    assert on_keys[0].count("COUNT(") == 4  # the figures
+    assert "GROUP BY" in on_keys[1]  # the timeline: keys per day
+
+
+def test_the_timeline_draws_a_bar_a_day_linking_to_that_days_keys(admin_client, issue):
+    soon = timezone.now() + timedelta(days=2, hours=1)
+    issue(name="a", expires_at=soon)
+    issue(name="b", expires_at=soon)
+    issue(name="later", expires_at=timezone.now() + timedelta(days=60))
+    response = admin_client.get(OVERVIEW_URL)
+    (section,) = [s for s in response.context["sections"] if s.timeline]
+    bars = {bar.day: bar for bar in section.timeline.bars}
+    day = timezone.localdate(soon)
+    assert bars[day].count == 2
+    assert sum(bar.count for bar in bars.values()) == 2  # the 60-day key is past the timeline
+    assert len(bars) == 31
+    html = response.content.decode()
+    assert "<svg" in html
+    assert "2 keys expire on" in html
+    listed = admin_client.get(bars[day].url).context["cl"].result_list
+    assert sorted(key.name for key in listed) == ["a", "b"]
+
+
+def test_the_key_list_links_the_overview(admin_client):
+    assert f'href="{OVERVIEW_URL}"' in admin_client.get(LIST_URL).content.decode()
 
 
 def test_the_app_index_shows_the_overview(admin_client):
