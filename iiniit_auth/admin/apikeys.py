@@ -34,7 +34,7 @@ from iiniit_auth.admin.filters import (
 )
 from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
-from iiniit_auth.admin.pages import NoSaveAsNew, change_url, styled_forbidden
+from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url, styled_forbidden
 from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
 from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
@@ -73,7 +73,7 @@ def status_badge(key: AbstractAPIKey, now: datetime | None = None) -> SafeString
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
+class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
     """API keys in Django admin. Subclass and register it for your own concrete key model."""
 
     list_display = (

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.admin import events
 from iiniit_auth.admin.filters import ListRedirects, public_id_terms
-from iiniit_auth.admin.pages import ReadOnly
+from iiniit_auth.admin.pages import ReadOnly, StyledForbidden
 from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models import CredentialEvent
 
@@ -74,7 +74,7 @@ class NamedChangeList(ChangeList):
 
 
 @admin.register(CredentialEvent)
-class CredentialEventAdmin(ReadOnly, ListRedirects, ModelAdmin):
+class CredentialEventAdmin(StyledForbidden, ReadOnly, ListRedirects, ModelAdmin):
     """The audit log: filter by kind, event, actor and date; search by credential id.
 
     A viewer sees the events of the credential kinds they may view, nothing else.

@@ -18,14 +18,15 @@ from django.apps import apps
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.admin.times import exact, moment_html
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.durations import format_duration
 from iiniit_auth.models import APIKey, CredentialEvent
 
 Kind = CredentialEvent.Kind
@@ -249,7 +250,12 @@ def _value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if name == "grace_seconds" and isinstance(value, int):
-        return format_duration(timedelta(seconds=value)) if value else gettext("none")
+        if not value:
+            return gettext("none")
+        now = timezone.now()
+        return timesince(now - timedelta(seconds=value), now, depth=2)
+    if name == "application" and isinstance(value, str):
+        return _short(value)
     if name in KEY_IDS and isinstance(value, str):
         return key_id(value)
     if name == "expires" and isinstance(value, str):

@@ -55,7 +55,7 @@ from iiniit_auth.admin.oauth_tokens import (
     scope_codes,
     stored_tokens,
 )
-from iiniit_auth.admin.pages import NoSaveAsNew, client_ip, styled_forbidden
+from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, client_ip, styled_forbidden
 from iiniit_auth.models import ApplicationPolicy, CredentialEvent
 from iiniit_auth.models.oauth import (
     CHANGEABLE_FIELDS,
@@ -118,7 +118,7 @@ class GrantFilter(admin.SimpleListFilter):
         return None
 
 
-class ApplicationAdmin(NoSaveAsNew, ListRedirects, ModelAdmin):
+class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
     """OAuth applications with their allowed scopes; the client secret is shown once only."""
 
     form = ApplicationChangeForm

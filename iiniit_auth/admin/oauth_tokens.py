@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from iiniit_auth.admin.filters import ListRedirects
-from iiniit_auth.admin.pages import ReadOnly, client_ip
+from iiniit_auth.admin.pages import ReadOnly, StyledForbidden, client_ip
 from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
@@ -115,7 +115,7 @@ class Numbered:
         return moment_html(row.created, "")
 
 
-class TokenAdmin(Numbered, ReadOnly, ListRedirects, ModelAdmin):
+class TokenAdmin(StyledForbidden, Numbered, ReadOnly, ListRedirects, ModelAdmin):
     """A read-only token list with a "revoke" action. Never shows the token or its checksum.
 
     No delete screen: Django's delete would skip the audit log; the "revoke" action replaces it.
@@ -196,7 +196,7 @@ class RefreshTokenAdmin(TokenAdmin):
         return badge("active", _("active"))
 
 
-class ReadOnlyGrantAdmin(Numbered, ReadOnly, ListRedirects, ModelAdmin):
+class ReadOnlyGrantAdmin(StyledForbidden, Numbered, ReadOnly, ListRedirects, ModelAdmin):
     """Authorization codes and ID tokens: read-only, and never their value.
 
     django-oauth-toolkit's own admins let staff with the change permission edit a pending code

@@ -73,6 +73,28 @@ def styled_forbidden(
     return guarded
 
 
+class StyledForbidden:
+    """A ``ModelAdmin`` mixin: admin's own screens of the model (list, add, change, history,
+    delete) answer a refusal with :func:`styled_forbidden`'s page too."""
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._styled(super().changelist_view, request, *args, **kwargs)  # type: ignore[misc]
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._styled(super().changeform_view, request, *args, **kwargs)  # type: ignore[misc]
+
+    def history_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._styled(super().history_view, request, *args, **kwargs)  # type: ignore[misc]
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._styled(super().delete_view, request, *args, **kwargs)  # type: ignore[misc]
+
+    def _styled(
+        self, view: Callable[..., HttpResponse], request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return styled_forbidden(self, view)(request, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The address recorded in the audit log for an admin action."""
     return request.META.get("REMOTE_ADDR") or None

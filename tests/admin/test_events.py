@@ -70,6 +70,7 @@ def test_details_read_as_words(admin_client, mixed_log):
     html = admin_client.get(AUDIT_URL).content.decode()
     assert f"Successor: {successor.display_id}" in html
     assert "Grace period: none" in html
+    assert "Application: " in html
     assert "Before: none" in html
     assert "After: orders:read" in html
     assert "Through: admin" in html
