@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -45,6 +45,25 @@ DEFAULTS: dict[str, Any] = {
     "CACHE": None,
     # How long a cached key lives at most, in seconds (never past the key's expiry).
     "CACHE_TTL": 60,
+    # The developer portal (docs/portal.md). The scopes a signed-in user may grant their own
+    # keys and applications: none unless listed.
+    "PORTAL_SCOPES": [],
+    # A dotted path to f(user) -> scope names, deciding per user instead of PORTAL_SCOPES.
+    "PORTAL_SCOPES_FOR": None,
+    # Keys a user may hold at once (rotated ones in their grace period aside); None: no limit.
+    "PORTAL_MAX_ACTIVE_KEYS": 10,
+    # The longest lifetime of a key made in the portal; None: "never expires" is offered too.
+    "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
+    # Making a credential asks for the password again once the sign-in (or the last time it
+    # was asked) is older than this, in seconds; None: never asks.
+    "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
+    # The template every portal page extends (blocks: title, css, content).
+    "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
+    # Where the curl line of a new key's page sends it: a path on this site or a URL.
+    "PORTAL_EXAMPLE_URL": "/api/ping/",
+    # E-mail owners about their keys: made or changed by someone else or from an unusual
+    # address, and (manage.py apikey remind) about to expire.
+    "PORTAL_EMAILS": True,
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
@@ -71,6 +90,14 @@ class AuthSettings:
     REALM: str
     CACHE: str | None
     CACHE_TTL: timedelta
+    PORTAL_SCOPES: frozenset[str]
+    PORTAL_SCOPES_FOR: str | None
+    PORTAL_MAX_ACTIVE_KEYS: int | None
+    PORTAL_MAX_KEY_LIFETIME: timedelta | None
+    PORTAL_SUDO_TIMEOUT: timedelta | None
+    PORTAL_BASE_TEMPLATE: str
+    PORTAL_EXAMPLE_URL: str
+    PORTAL_EMAILS: bool
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -102,14 +129,11 @@ def _pepper(value: Any) -> bytes | None:
     return value
 
 
-def _lifetime(value: Any) -> timedelta | None:
+def _lifetime(value: Any, name: str = "DEFAULT_KEY_LIFETIME") -> timedelta | None:
     if value is None:
         return None
     if not isinstance(value, timedelta) or not timedelta(0) < value <= MAX_LIFETIME:
-        raise _fail(
-            "DEFAULT_KEY_LIFETIME",
-            "must be None or a positive datetime.timedelta of at most 100 years.",
-        )
+        raise _fail(name, "must be None or a positive datetime.timedelta of at most 100 years.")
     return value
 
 
@@ -132,6 +156,46 @@ def _cache_ttl(value: Any) -> timedelta:
         return timedelta(seconds=value)
     except OverflowError:
         raise _fail("CACHE_TTL", "is longer than a timedelta can hold.") from None
+
+
+def _portal(raw: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, Any]:
+    """The portal's settings, validated (docs/portal.md)."""
+    granted = raw["PORTAL_SCOPES"]
+    if isinstance(granted, str) or not isinstance(granted, Iterable):
+        raise _fail("PORTAL_SCOPES", 'must be a list of scope names, e.g. ["orders:read"].')
+    unknown = sorted({str(name) for name in granted} - set(registry))
+    if unknown:
+        raise _fail("PORTAL_SCOPES", f"names scopes not in SCOPES: {', '.join(unknown)}.")
+    scopes_for = raw["PORTAL_SCOPES_FOR"]
+    if scopes_for is not None and (not isinstance(scopes_for, str) or "." not in scopes_for):
+        raise _fail("PORTAL_SCOPES_FOR", "must be None or the dotted path of a function.")
+    most = raw["PORTAL_MAX_ACTIVE_KEYS"]
+    if most is not None and (not isinstance(most, int) or isinstance(most, bool) or most < 1):
+        raise _fail("PORTAL_MAX_ACTIVE_KEYS", "must be None or a whole number >= 1.")
+    sudo = raw["PORTAL_SUDO_TIMEOUT"]
+    if isinstance(sudo, int | float) and not isinstance(sudo, bool) and 0 <= sudo < math.inf:
+        sudo = timedelta(seconds=sudo)
+    if sudo is not None and (not isinstance(sudo, timedelta) or sudo < timedelta(0)):
+        raise _fail(
+            "PORTAL_SUDO_TIMEOUT", "must be None or a number of seconds (or timedelta) >= 0."
+        )
+    for name in ("PORTAL_BASE_TEMPLATE", "PORTAL_EXAMPLE_URL"):
+        if not isinstance(raw[name], str) or not raw[name].strip():
+            raise _fail(name, "must be a non-empty string.")
+    if not isinstance(raw["PORTAL_EMAILS"], bool):
+        raise _fail("PORTAL_EMAILS", "must be True or False.")
+    return {
+        "PORTAL_SCOPES": frozenset(granted),
+        "PORTAL_SCOPES_FOR": scopes_for,
+        "PORTAL_MAX_ACTIVE_KEYS": most,
+        "PORTAL_MAX_KEY_LIFETIME": _lifetime(
+            raw["PORTAL_MAX_KEY_LIFETIME"], "PORTAL_MAX_KEY_LIFETIME"
+        ),
+        "PORTAL_SUDO_TIMEOUT": sudo,
+        "PORTAL_BASE_TEMPLATE": raw["PORTAL_BASE_TEMPLATE"],
+        "PORTAL_EXAMPLE_URL": raw["PORTAL_EXAMPLE_URL"],
+        "PORTAL_EMAILS": raw["PORTAL_EMAILS"],
+    }
 
 
 def _build(user: Mapping[str, Any]) -> AuthSettings:
@@ -174,8 +238,9 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
             "REALM",
             "must be printable ASCII text without double quotes, backslashes or control characters.",
         )
+    registry = _scopes(raw["SCOPES"])
     return AuthSettings(
-        SCOPES=_scopes(raw["SCOPES"]),
+        SCOPES=registry,
         KEY_PREFIX=prefix,
         PEPPER=_pepper(raw["PEPPER"]),
         DEFAULT_KEY_LIFETIME=_lifetime(raw["DEFAULT_KEY_LIFETIME"]),
@@ -186,6 +251,7 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         REALM=realm,
         CACHE=_cache(raw["CACHE"]),
         CACHE_TTL=_cache_ttl(raw["CACHE_TTL"]),
+        **_portal(raw, registry),
     )
 
 

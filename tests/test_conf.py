@@ -33,6 +33,14 @@ EXPECTED_DEFAULTS = {
     "REALM": "api",
     "CACHE": None,
     "CACHE_TTL": timedelta(seconds=60),
+    "PORTAL_SCOPES": frozenset(),
+    "PORTAL_SCOPES_FOR": None,
+    "PORTAL_MAX_ACTIVE_KEYS": 10,
+    "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
+    "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
+    "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
+    "PORTAL_EXAMPLE_URL": "/api/ping/",
+    "PORTAL_EMAILS": True,
 }
 
 
