@@ -44,6 +44,13 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'demo.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has one writer at a time. A transaction that reads before it writes (a refresh,
+    # a revocation) cannot wait for another writer and fails with "database is locked"; one
+    # that takes the write lock as it begins waits, here up to 20 seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 INSTALLED_APPS = [

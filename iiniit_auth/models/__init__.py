@@ -1,9 +1,11 @@
-"""The models: API keys and the audit log (``CredentialEvent``)."""
+"""The models: API keys, the audit log (``CredentialEvent``), OAuth application policies and
+redeemed authorization codes."""
 
 from iiniit_auth.models.apikey import AbstractAPIKey, APIKey
 from iiniit_auth.models.audit import CredentialEvent, CredentialEventQuerySet
 from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
 from iiniit_auth.models.oauth import ApplicationPolicy, ApplicationPolicyManager
+from iiniit_auth.models.oauth_codes import RedeemedCode
 
 __all__ = [
     "NEVER",
@@ -15,4 +17,5 @@ __all__ = [
     "ApplicationPolicyManager",
     "CredentialEvent",
     "CredentialEventQuerySet",
+    "RedeemedCode",
 ]

@@ -116,6 +116,8 @@ class CredentialEvent(models.Model):
         SECRET_ROTATED = "secret_rotated", _("client secret rotated")
         SCOPES_CHANGED = "scopes_changed", _("allowed scopes changed")
         INTROSPECTION_CHANGED = "introspection_changed", _("introspection permission changed")
+        # OAuth tokens: a clean-up run deleted the expired and revoked ones (counts in details).
+        CLEARED = "cleared", _("expired tokens cleared")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(_("credential kind"), max_length=32, choices=Kind.choices)

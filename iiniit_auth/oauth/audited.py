@@ -1,7 +1,9 @@
 """django-oauth-toolkit's validator, auditing every token it writes.
 
 Every token issued, rotated (a refresh) or revoked (RFC 7009 revocation, or a refresh token's
-replay revoking its grant) is written to the audit log, in the transaction that writes it.
+or an authorization code's replay revoking its grant) is written to the audit log, in the
+transaction that writes it; and an authorization code buys one token pair, whatever arrives
+at the same moment (:mod:`iiniit_auth.oauth.codes`).
 :class:`~iiniit_auth.oauth.validators.OAuth2Validator`, the one to configure, adds iiniit_auth's
 rules on top.
 """
@@ -9,22 +11,33 @@ rules on top.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import router, transaction
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator as DOTOAuth2Validator
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
 
 from iiniit_auth.credentials import ClientPrincipal
-from iiniit_auth.models import CredentialEvent
 from iiniit_auth.models.oauth import RevokedVia, refresh_token_credential_id
+from iiniit_auth.oauth import codes
 from iiniit_auth.oauth.inputs import holds_nul
-from iiniit_auth.oauth.tokens import record_token_issued, record_tokens_revoked, revoke_token
+from iiniit_auth.oauth.tokens import (
+    lock_live_family,
+    record_replay_refused,
+    record_token_issued,
+    revoke_token,
+)
 
 _ISSUED = "_iiniit_issued"
 _CAUSED_BY = "_iiniit_refreshed_from"
+_CLAIMED = "_iiniit_code_claimed"
 
 
 def _client_ip(request: Any) -> str | None:
@@ -87,6 +100,89 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
             )
         return result
 
+    # -- authorization codes: one token pair each (RFC 6749 sections 4.1.2 and 10.5) --------
+
+    def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """django-oauth-toolkit's; for an authorization code, in one transaction, the code is
+        claimed first, then its tokens saved, then the code spent and remembered.
+
+        Raises ``invalid_grant`` when a redemption of the same code under way took it first:
+        then nothing is saved (:mod:`iiniit_auth.oauth.codes`).
+        """
+        code = getattr(request, "code", None)
+        if request.grant_type != "authorization_code" or not code:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        with transaction.atomic(using=router.db_for_write(get_access_token_model())):
+            claimed = codes.claim(code, request.client)
+            if claimed:
+                result = super().save_bearer_token(token, request, *args, **kwargs)
+                access_token, refresh_token = getattr(request, _ISSUED, None) or (None, None)
+                codes.remember(code, request.client, access_token, refresh_token)
+        if not claimed:
+            self._lost_to_simultaneous(request)
+        setattr(request, _CLAIMED, True)
+        return result
+
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        """Nothing left to do for a code claimed with its tokens (:meth:`save_bearer_token`)."""
+        if getattr(request, _CLAIMED, False):
+            return
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+
+    @sensitive_variables("code")
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """django-oauth-toolkit's check; a code presented after its redemption revokes the
+        tokens issued from it, audited (:func:`iiniit_auth.oauth.codes.refuse_replay`)."""
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        codes.refuse_replay(code, client, ip=_client_ip(request))
+        return False
+
+    # django-oauth-toolkit reads the code's row again for each of these; a redemption at the
+    # same moment may have deleted it since validate_code, which was a 500.
+
+    @sensitive_variables("code")
+    def get_code_challenge(self, code: str, request: Any) -> Any:
+        try:
+            return super().get_code_challenge(code, request)
+        except get_grant_model().DoesNotExist:
+            self._lost_to_simultaneous(request)
+
+    @sensitive_variables("code")
+    def get_code_challenge_method(self, code: str, request: Any) -> Any:
+        try:
+            return super().get_code_challenge_method(code, request)
+        except get_grant_model().DoesNotExist:
+            self._lost_to_simultaneous(request)
+
+    @sensitive_variables("code")
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        try:
+            return bool(
+                super().confirm_redirect_uri(
+                    client_id, code, redirect_uri, client, request, *args, **kwargs
+                )
+            )
+        except get_grant_model().DoesNotExist:
+            self._lost_to_simultaneous(request)
+
+    def _lost_to_simultaneous(self, request: Any) -> NoReturn:
+        codes.record_simultaneous(request.code, request.client, ip=_client_ip(request))
+        raise errors.InvalidGrantError(request=request)
+
     @sensitive_variables("refresh_token")
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
@@ -114,53 +210,30 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
         """What a replay of ``refresh_token`` would revoke: its grant's live tokens, or None."""
         if not oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
             return None
-        RefreshToken = get_refresh_token_model()
         checksum = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
         replayed = (
-            RefreshToken._default_manager.filter(token_checksum=checksum, revoked__isnull=False)
+            get_refresh_token_model()
+            ._default_manager.filter(token_checksum=checksum, revoked__isnull=False)
             .select_related("application", "user")
             .order_by("-revoked")
             .first()
         )
         if replayed is None or not replayed.token_family:
             return None
-        # Locked: a concurrent replay of the same token waits for this one, and then finds
-        # nothing live, so the grant's revocation is recorded once.
-        live = list(
-            RefreshToken._default_manager.select_for_update()
-            .filter(token_family=replayed.token_family, revoked__isnull=True)
-            .order_by("pk")
-            .values_list("pk", "access_token_id")
-        )
-        return {"replayed": replayed, "live": live}
+        return {"replayed": replayed, "live": lock_live_family(replayed.token_family)}
 
     def _record_family_revoked(self, family: dict[str, Any], request: Any) -> None:
         replayed = family["replayed"]
-        live = family["live"]
-        revoked_now = set(
-            get_refresh_token_model()
-            ._default_manager.filter(pk__in=[pk for pk, _at in live], revoked__isnull=False)
-            .values_list("pk", flat=True)
-        )
-        ip = _client_ip(request)
-        CredentialEvent.record(
-            CredentialEvent.Kind.OAUTH_TOKEN,
-            refresh_token_credential_id(replayed.pk),
-            CredentialEvent.Event.REFUSED,
-            ip=ip,
+        record_replay_refused(
+            family["live"],
+            credential_id=refresh_token_credential_id(replayed.pk),
             # A used refresh token presented again revokes what lives of its grant; one
             # revoked before (by the client, an administrator or an earlier replay) is just dead.
-            details={"reason": "reused", "grant_revoked": True}
-            if revoked_now
-            else {"reason": "revoked"},
-        )
-        record_tokens_revoked(
+            revoked={"reason": "reused", "grant_revoked": True},
+            otherwise={"reason": "revoked"},
             application=replayed.application,
             user=replayed.user,
-            refresh_token_ids=sorted(revoked_now),
-            access_token_ids=sorted(at for pk, at in live if pk in revoked_now and at),
-            via=RevokedVia.REUSE_DETECTION,
-            ip=ip,
+            ip=_client_ip(request),
         )
 
     @sensitive_variables("token")

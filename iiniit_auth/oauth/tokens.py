@@ -38,6 +38,8 @@ AnyToken = Any
 
 __all__ = [
     "RevokedVia",
+    "lock_live_family",
+    "record_replay_refused",
     "record_token_issued",
     "record_tokens_revoked",
     "revoke_application_tokens",
@@ -128,6 +130,64 @@ def record_tokens_revoked(
     ]
     for credential_id in ids:
         _record_revoked(credential_id, application, user, via=via, actor=actor, ip=ip)
+
+
+def lock_live_family(token_family: Any) -> list[tuple[Any, Any]]:
+    """``(pk, access_token_id)`` of the live refresh tokens of ``token_family``, locked until
+    the transaction ends; call it in one.
+
+    Locked in primary-key order, refresh tokens before access tokens, as django-oauth-toolkit's
+    rotation and :func:`revoke_token` lock them: a concurrent revocation of the same family
+    waits for this one and then finds nothing live, so each revocation is recorded once.
+    """
+    return list(
+        get_refresh_token_model()
+        ._default_manager.select_for_update()
+        .filter(token_family=token_family, revoked__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "access_token_id")
+    )
+
+
+def record_replay_refused(
+    live: list[tuple[Any, Any]],
+    *,
+    credential_id: str,
+    revoked: dict[str, Any],
+    otherwise: dict[str, Any],
+    application: AnyApplication,
+    user: AnyUser | None,
+    ip: str | None,
+) -> bool:
+    """Record a replayed credential's refusal, after its family was revoked.
+
+    ``live`` is what :func:`lock_live_family` found before the revocation. Records a
+    ``refused`` event on ``credential_id``, with the details ``revoked`` when some of ``live``
+    is revoked now and ``otherwise`` when another revocation had taken them all; then a
+    ``revoked`` event (``via=reuse_detection``) and ``oauth_token_revoked`` for each token
+    revoked now. Returns whether any was.
+    """
+    revoked_now = set(
+        get_refresh_token_model()
+        ._default_manager.filter(pk__in=[pk for pk, _at in live], revoked__isnull=False)
+        .values_list("pk", flat=True)
+    )
+    CredentialEvent.record(
+        CredentialEvent.Kind.OAUTH_TOKEN,
+        credential_id,
+        CredentialEvent.Event.REFUSED,
+        ip=ip,
+        details=revoked if revoked_now else otherwise,
+    )
+    record_tokens_revoked(
+        application=application,
+        user=user,
+        refresh_token_ids=sorted(revoked_now),
+        access_token_ids=sorted(at for pk, at in live if pk in revoked_now and at),
+        via=RevokedVia.REUSE_DETECTION,
+        ip=ip,
+    )
+    return bool(revoked_now)
 
 
 def _record_revoked(

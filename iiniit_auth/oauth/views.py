@@ -148,15 +148,27 @@ class TokenView(DOTTokenView):  # type: ignore[misc]
     django-oauth-toolkit answers the device code grant in its view, before oauthlib's grant
     types, and fails on a request without ``device_code`` or with a NUL in it (a 500). The
     device flow is not offered here, so that grant type is ``unsupported_grant_type`` (RFC 6749
-    section 5.2), as any other unknown one.
+    section 5.2), as any other unknown one. A token deleted before django-oauth-toolkit reads it
+    back for its response is ``invalid_grant``, not a 500.
     """
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("grant_type") == DEVICE_CODE_GRANT:
-            response = JsonResponse({"error": "unsupported_grant_type"}, status=400)
-            response["Cache-Control"] = "no-store"
-            return response
-        return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+            return _token_error("unsupported_grant_type")
+        try:
+            return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+        except get_access_token_model().DoesNotExist:
+            # django-oauth-toolkit reads the token it issued back once its transaction has
+            # committed: a replay of the code, or a revocation, at that moment deleted it. The
+            # token is dead, so the answer is the refusal it would get now (RFC 6749 5.2).
+            return _token_error("invalid_grant")
+
+
+def _token_error(error: str) -> JsonResponse:
+    """400 with an RFC 6749 section 5.2 error, never stored."""
+    response = JsonResponse({"error": error}, status=400)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _invalid_client(message: str) -> JsonResponse:
