@@ -1,6 +1,6 @@
 """The API key admin: list, read-only change page, and the rotate and revoke screens.
 
-Nothing here edits a key. Issuing replaces the add form (:func:`views.issue_view`), rotating
+Nothing here edits a key. Issuing replaces the add form (:class:`views.KeyScreens`), rotating
 and revoking are screens of their own, and each goes through a lifecycle method. Deleting is
 not offered: a key is revoked, and its history stays in the audit log.
 """
@@ -8,12 +8,9 @@ not offered: a key is revoked, and its history stays in the audit log.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -23,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import events, owners, views
+from iiniit_auth.admin import events, owners
 from iiniit_auth.admin.filters import (
     ActivityFilter,
     ExpiryFilter,
@@ -32,11 +29,11 @@ from iiniit_auth.admin.filters import (
     StatusFilter,
     public_id_terms,
 )
-from iiniit_auth.admin.forms import IssueForm
 from iiniit_auth.admin.overview import overview_view
 from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url, styled_forbidden
 from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
 from iiniit_auth.admin.times import moment_html
+from iiniit_auth.admin.views import KeyScreens
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
@@ -73,7 +70,7 @@ def status_badge(key: AbstractAPIKey, now: datetime | None = None) -> SafeString
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
+class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
     """API keys in Django admin. Subclass and register it for your own concrete key model."""
 
     list_display = (
@@ -125,32 +122,6 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
         js = ("iiniit_auth/admin.js",)
 
     # -- permissions ----------------------------------------------------------------------
-
-    def _has(self, request: HttpRequest, codename: str) -> bool:
-        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
-
-    def has_rotate_permission(self, request: HttpRequest) -> bool:
-        """``rotate_apikey``: may rotate keys (and so see the successor's plaintext once)."""
-        return self._has(request, "rotate_apikey")
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        """``revoke_apikey``: may revoke keys, one by one or several at once."""
-        return self._has(request, "revoke_apikey")
-
-    @property
-    def for_others_permission(self) -> str:
-        """``issue_for_others``: may issue and rotate keys of other users, within the rule of
-        :mod:`iiniit_auth.admin.owners`."""
-        return f"{self.opts.app_label}.issue_for_others"
-
-    def acting(self, request: HttpRequest) -> owners.Acting:
-        """``request.user`` at a screen that makes a key (:mod:`iiniit_auth.admin.owners`)."""
-        app, model = self.opts.app_label, self.opts.model_name
-        return owners.Acting(
-            actor=request.user,
-            permission=self.for_others_permission,
-            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
-        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A key is never edited: its page is read-only for everyone, superusers included.
@@ -334,64 +305,19 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # -- issue, rotate, revoke ------------------------------------------------------------
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Issue through ``APIKey.objects.issue``; the answer shows the key once."""
-        return styled_forbidden(self, partial(views.issue_view, self))(request)
-
-    def issue_adminform(self, form: IssueForm) -> helpers.AdminForm:
-        """The add form laid out as Django admin lays out forms."""
-        fieldsets = [
-            (None, {"fields": ["name", "owner", "scopes"]}),
-            (_("Expiry"), {"fields": ["expires_in", "expires_on"]}),
-            (_("Networks"), {"fields": ["allowed_networks"]}),
-        ]
-        # AdminForm lays out any form; django-stubs types it for model forms only.
-        return helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
+    # -- the overview ---------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
-        app, model = self.opts.app_label, self.opts.model_name
-
-        def wrap(view: Any) -> Any:
-            return self.admin_site.admin_view(styled_forbidden(self, view))
-
+        view = self.admin_site.admin_view(styled_forbidden(self, self.overview_view))
         # Before Django's own patterns: "<path:object_id>/" would catch "overview/".
-        own = [
-            path("overview/", wrap(self.overview_view), name=f"{app}_overview"),
-            path(
-                "owner-autocomplete/",
-                self.admin_site.admin_view(self.owners_view),
-                name=f"{app}_{model}_owners",
-            ),
-            path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
-            path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
+        return [
+            path("overview/", view, name=f"{self.opts.app_label}_overview"),
+            *super().get_urls(),
         ]
-        return own + super().get_urls()
 
     def overview_view(self, request: HttpRequest) -> HttpResponse:
         """The counts of the app index, as a page of its own."""
         return overview_view(self.admin_site, request)
-
-    def owners_view(self, request: HttpRequest) -> HttpResponse:
-        """The add form's owner search: the users this staff user may issue a key for."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return owners.search_view(request, self.for_others_permission)
-
-    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Rotate one key; needs ``rotate_apikey``."""
-        return views.rotate_view(self, request, object_id)
-
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Revoke one key; needs ``revoke_apikey``."""
-        return views.revoke_view(self, request, object_id)
-
-    @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        return views.revoke_selected(self, request, queryset)
 
 
 def _successor(key: AbstractAPIKey) -> AbstractAPIKey | None:

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they can be replaced
 from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.contrib.admin.exceptions import NotRegistered
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -44,7 +41,7 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import scopes
-from iiniit_auth.admin import events, oauth_views, overview, owners
+from iiniit_auth.admin import events, overview, owners
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.oauth_forms import GRANT_CHOICES, ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
@@ -55,7 +52,8 @@ from iiniit_auth.admin.oauth_tokens import (
     scope_codes,
     stored_tokens,
 )
-from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, client_ip, styled_forbidden
+from iiniit_auth.admin.oauth_views import ApplicationScreens, has_policy_perm
+from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, client_ip
 from iiniit_auth.models import ApplicationPolicy, CredentialEvent
 from iiniit_auth.models.oauth import (
     CHANGEABLE_FIELDS,
@@ -74,10 +72,6 @@ RefreshToken = get_refresh_token_model()
 POLICY = "iiniit_auth_policy"
 #: The "scopes" filter's values: applications granted at least one scope, or none.
 GRANTED, NO_SCOPES = "granted", "none"
-
-
-def _perm(request: HttpRequest, codename: str) -> bool:
-    return request.user.has_perm(f"{ApplicationPolicy._meta.app_label}.{codename}")
 
 
 def granted_q() -> Q:
@@ -118,7 +112,7 @@ class GrantFilter(admin.SimpleListFilter):
         return None
 
 
-class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
+class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationScreens):
     """OAuth applications with their allowed scopes; the client secret is shown once only."""
 
     form = ApplicationChangeForm
@@ -154,32 +148,9 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
 
     # -- permissions ----------------------------------------------------------------------
 
-    @property
-    def for_others_permission(self) -> str:
-        """``iiniit_auth.register_for_others``: may register applications for other users and
-        rotate their secrets, within the rule of :mod:`iiniit_auth.admin.owners`."""
-        return f"{ApplicationPolicy._meta.app_label}.register_for_others"
-
-    def acting(self, request: HttpRequest) -> owners.Acting:
-        """``request.user`` at a screen that makes a client secret (:mod:`~.owners`)."""
-        app, model = self.opts.app_label, self.opts.model_name
-        return owners.Acting(
-            actor=request.user,
-            permission=self.for_others_permission,
-            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
-        )
-
-    def has_rotate_permission(self, request: HttpRequest) -> bool:
-        """``iiniit_auth.rotate_client_secret``: may rotate (and so see a new secret once)."""
-        return _perm(request, "rotate_client_secret")
-
-    def has_revoke_tokens_permission(self, request: HttpRequest) -> bool:
-        """``iiniit_auth.revoke_application_tokens``: may revoke every token of one."""
-        return _perm(request, "revoke_application_tokens")
-
     def has_scopes_permission(self, request: HttpRequest) -> bool:
         """``iiniit_auth.change_applicationpolicy``: may change what applications obtain."""
-        return _perm(request, "change_applicationpolicy")
+        return has_policy_perm(request, "change_applicationpolicy")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deleting would delete the application's tokens with no audit event: revoke instead.
@@ -327,53 +298,6 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ModelAdmin):
             can_revoke_tokens=obj is not None and self.has_revoke_tokens_permission(request),
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    # -- register, rotate, revoke ---------------------------------------------------------
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Register through ``register_application``; the answer shows the secret once."""
-        return styled_forbidden(self, partial(oauth_views.register_view, self))(request)
-
-    def get_urls(self) -> list[URLPattern]:
-        app, model = self.opts.app_label, self.opts.model_name
-
-        def wrap(view: Any) -> Any:
-            return self.admin_site.admin_view(styled_forbidden(self, view))
-
-        own = [
-            path(
-                "owner-autocomplete/",
-                self.admin_site.admin_view(self.owners_view),
-                name=f"{app}_{model}_owners",
-            ),
-            path(
-                "<path:object_id>/rotate-secret/",
-                wrap(self.rotate_secret_view),
-                name=f"{app}_{model}_rotate_secret",
-            ),
-            path(
-                "<path:object_id>/revoke-tokens/",
-                wrap(self.revoke_tokens_view),
-                name=f"{app}_{model}_revoke_tokens",
-            ),
-        ]
-        return own + super().get_urls()
-
-    def owners_view(self, request: HttpRequest) -> HttpResponse:
-        """The add form's user search: the users this staff user may register for."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return owners.search_view(request, self.for_others_permission)
-
-    def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Rotate the client secret; needs ``iiniit_auth.rotate_client_secret``."""
-        return oauth_views.rotate_secret_view(self, request, object_id)
-
-    def revoke_tokens_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Revoke every token; needs ``iiniit_auth.revoke_application_tokens``."""
-        return oauth_views.revoke_tokens_view(self, request, object_id)
 
 
 def _redirects(application: Any) -> bool:

@@ -9,23 +9,30 @@ nothing. Every write goes through a lifecycle function.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
-from django.utils.cache import add_never_cache_headers
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth.admin import once, owners
 from iiniit_auth.admin.oauth_forms import ConfirmForm, RegisterForm
-from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
-from iiniit_auth.models import CredentialEvent
+from iiniit_auth.admin.pages import (
+    already_done,
+    change_url,
+    client_ip,
+    get_or_404,
+    page_context,
+    show_once,
+    styled_forbidden,
+)
+from iiniit_auth.models import ApplicationPolicy, CredentialEvent
 from iiniit_auth.models.oauth import (
     AnyApplication,
     RevokedVia,
@@ -35,32 +42,15 @@ from iiniit_auth.models.oauth import (
 )
 from iiniit_auth.oauth.tokens import revoke_application_tokens
 
-if TYPE_CHECKING:
-    from iiniit_auth.admin.oauth import ApplicationAdmin
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[Any]
+else:
+    ModelAdmin = admin.ModelAdmin
 
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate-secret:<pk>``).
 REGISTER: Final = "register-application"
 TEMPLATES: Final = "admin/iiniit_auth/application"
 KIND: Final = CredentialEvent.Kind.OAUTH_APPLICATION
-
-
-def _get(model_admin: ApplicationAdmin, request: HttpRequest, object_id: str) -> AnyApplication:
-    return get_or_404(
-        model_admin, request, object_id, gettext("No OAuth application with this id.")
-    )
-
-
-def _already_done(model_admin: ApplicationAdmin, request: HttpRequest, pk: str) -> HttpResponse:
-    """A form sent again after it showed a secret: go to the application, which shows none."""
-    return already_done(
-        model_admin,
-        request,
-        pk,
-        _(
-            "This form was already submitted, so nothing was done again. Its client secret is "
-            "never shown a second time."
-        ),
-    )
 
 
 def _expired(form: RegisterForm | ConfirmForm, request: HttpRequest, purpose: str) -> None:
@@ -78,167 +68,250 @@ def _token_url(request: HttpRequest) -> str | None:
         return None
 
 
-@sensitive_variables("secret")
-def show_once(
-    model_admin: ApplicationAdmin,
-    request: HttpRequest,
-    application: AnyApplication,
-    secret: str,
-    *,
-    rotated: bool = False,
-) -> HttpResponse:
-    """The one response that carries the client ``secret``. Not cached, by anyone."""
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Copy the client secret"),
-        application=application,
-        secret=secret,
-        rotated=rotated,
-        token_url=_token_url(request),
-        change_url=change_url(model_admin, application.pk),
-    )
-    response = render(request, f"{TEMPLATES}/show_once.html", context)
-    add_never_cache_headers(response)  # Cache-Control: ... no-store ...
-    return response
+def has_policy_perm(request: HttpRequest, codename: str) -> bool:
+    """Whether ``request.user`` holds iiniit_auth's OAuth permission ``codename``."""
+    return request.user.has_perm(f"{ApplicationPolicy._meta.app_label}.{codename}")
 
 
-@sensitive_variables("secret")
-def register_view(model_admin: ApplicationAdmin, request: HttpRequest) -> HttpResponse:
-    """The add form; on success, the show-once page. Needs the ``add_application`` permission."""
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
-    make_form = partial(
-        RegisterForm, admin_site=model_admin.admin_site, acting=model_admin.acting(request)
-    )
-    if request.method != "POST":
-        form = make_form(initial={"once": once.new_token(request, REGISTER)})
-    else:
-        form = make_form(request.POST)
-        token = request.POST.get("once", "")
-        state = once.state(request, token, REGISTER)
-        if state.used_for is not None:
-            return _already_done(model_admin, request, state.used_for)
-        valid = form.is_valid()
-        if form.denied is not None:
-            owner, reason = form.denied
-            owners.record_denied(
-                request, kind=KIND, credential_id="", action="register", owner=owner, reason=reason
-            )
-        if not state.fresh:
-            _expired(form, request, REGISTER)
-        elif valid:
-            try:
-                application, secret = register_application(
-                    **form.register_arguments(), actor=request.user, ip=client_ip(request)
-                )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                once.consume(request, token, application.pk)
-                model_admin.log_addition(request, application, [{"added": {}}])
-                return show_once(model_admin, request, application, secret)
-    fieldsets = [
-        (None, {"fields": ["name", "user"]}),
-        (
-            _("Client"),
-            {"fields": ["client_type", "authorization_grant_type", "redirect_uris"]},
-        ),
-        (_("Scopes"), {"fields": ["allowed_scopes"]}),
-    ]
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Register an OAuth application"),
-        form=form,
-        # AdminForm lays out any form; django-stubs types it for model forms only.
-        adminform=helpers.AdminForm(form, fieldsets, {}, model_admin=model_admin),  # type: ignore[arg-type]
-        media=model_admin.media + form.media,
-        errors=form.errors,
-    )
-    return render(request, f"{TEMPLATES}/register.html", context)
+class ApplicationScreens(ModelAdmin):
+    """The screens of :class:`~iiniit_auth.admin.oauth.ApplicationAdmin` beyond Django's own:
+    register (the add view), show the client secret once, rotate it, revoke every token; their
+    permissions and their URLs."""
 
+    # -- permissions ----------------------------------------------------------------------
 
-@sensitive_variables("secret")
-def rotate_secret_view(
-    model_admin: ApplicationAdmin, request: HttpRequest, object_id: str
-) -> HttpResponse:
-    """Confirm, then rotate the client secret and show the new one once.
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        """``iiniit_auth.rotate_client_secret``: may rotate (and so see a new secret once)."""
+        return has_policy_perm(request, "rotate_client_secret")
 
-    Needs ``iiniit_auth.rotate_client_secret``.
-    """
-    if not (
-        model_admin.has_rotate_permission(request) and model_admin.has_view_permission(request)
-    ):
-        raise PermissionDenied
-    application = _get(model_admin, request, object_id)
-    purpose = f"rotate-secret:{application.pk}"
-    refused = owners.refusal(request.user, application.user, model_admin.for_others_permission)
-    if request.method != "POST":
-        if refused is not None:
-            messages.warning(request, refused)
-            return HttpResponseRedirect(change_url(model_admin, application.pk))
-        form = ConfirmForm(initial={"once": once.new_token(request, purpose)})
-    else:
-        form = ConfirmForm(request.POST)
-        token = request.POST.get("once", "")
-        state = once.state(request, token, purpose)
-        if state.used_for is not None:
-            return _already_done(model_admin, request, state.used_for)
-        if not state.fresh or not form.is_valid():
-            _expired(form, request, purpose)
-        elif refused is not None:
-            form.add_error(None, refused)
-            owners.record_denied(
-                request,
-                kind=KIND,
-                credential_id=application_credential_id(application),
-                action="rotate_secret",
-                owner=application.user,
-                reason=refused,
-            )
-        else:
-            secret = rotate_client_secret(application, actor=request.user, ip=client_ip(request))
-            once.consume(request, token, application.pk)
-            model_admin.log_change(request, application, gettext("Rotated the client secret."))
-            return show_once(model_admin, request, application, secret, rotated=True)
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Rotate the client secret of “%(name)s”") % {"name": application.name},
-        original=application,
-        form=form,
-        errors=form.errors,
-    )
-    return render(request, f"{TEMPLATES}/rotate_secret.html", context)
+    def has_revoke_tokens_permission(self, request: HttpRequest) -> bool:
+        """``iiniit_auth.revoke_application_tokens``: may revoke every token of one."""
+        return has_policy_perm(request, "revoke_application_tokens")
 
+    @property
+    def for_others_permission(self) -> str:
+        """``iiniit_auth.register_for_others``: may register applications for other users and
+        rotate their secrets, within the rule of :mod:`iiniit_auth.admin.owners`."""
+        return f"{ApplicationPolicy._meta.app_label}.register_for_others"
 
-def revoke_tokens_view(
-    model_admin: ApplicationAdmin, request: HttpRequest, object_id: str
-) -> HttpResponse:
-    """Confirm, then revoke every live token of the application; back to its page.
-
-    Needs ``iiniit_auth.revoke_application_tokens``.
-    """
-    if not (
-        model_admin.has_revoke_tokens_permission(request)
-        and model_admin.has_view_permission(request)
-    ):
-        raise PermissionDenied
-    application = _get(model_admin, request, object_id)
-    if request.method == "POST":
-        count = revoke_application_tokens(
-            application, actor=request.user, ip=client_ip(request), via=RevokedVia.ADMIN
+    def acting(self, request: HttpRequest) -> owners.Acting:
+        """``request.user`` at a screen that makes a client secret (:mod:`~.owners`)."""
+        app, model = self.opts.app_label, self.opts.model_name
+        return owners.Acting(
+            actor=request.user,
+            permission=self.for_others_permission,
+            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
         )
-        text = ngettext("Revoked %(n)d token.", "Revoked %(n)d tokens.", count) % {"n": count}
-        model_admin.log_change(request, application, text)
-        messages.success(request, text)
-        return HttpResponseRedirect(change_url(model_admin, application.pk))
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Revoke every token of “%(name)s”") % {"name": application.name},
-        original=application,
-    )
-    return render(request, f"{TEMPLATES}/revoke_tokens.html", context)
+
+    # -- URLs -----------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        app, model = self.opts.app_label, self.opts.model_name
+
+        def wrap(view: Any) -> Any:
+            return self.admin_site.admin_view(styled_forbidden(self, view))
+
+        # Before Django's own patterns, whose "<path:object_id>/" would catch these.
+        own = [
+            path(
+                "owner-autocomplete/",
+                self.admin_site.admin_view(self.owners_view),
+                name=f"{app}_{model}_owners",
+            ),
+            path(
+                "<path:object_id>/rotate-secret/",
+                wrap(self.rotate_secret_view),
+                name=f"{app}_{model}_rotate_secret",
+            ),
+            path(
+                "<path:object_id>/revoke-tokens/",
+                wrap(self.revoke_tokens_view),
+                name=f"{app}_{model}_revoke_tokens",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Register through ``register_application``; the answer shows the secret once."""
+        return styled_forbidden(self, self.register_view)(request)
+
+    def owners_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form's user search: the users this staff user may register for."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return owners.search_view(request, self.for_others_permission)
+
+    # -- the screens ----------------------------------------------------------------------
+
+    def _get(self, request: HttpRequest, object_id: str) -> AnyApplication:
+        return get_or_404(self, request, object_id, gettext("No OAuth application with this id."))
+
+    def _already_done(self, request: HttpRequest, pk: str) -> HttpResponse:
+        """A form sent again after it showed a secret: go to the application, which shows none."""
+        return already_done(
+            self,
+            request,
+            pk,
+            _(
+                "This form was already submitted, so nothing was done again. Its client secret is "
+                "never shown a second time."
+            ),
+        )
+
+    @sensitive_variables("secret")
+    def show_secret_once(
+        self,
+        request: HttpRequest,
+        application: AnyApplication,
+        secret: str,
+        *,
+        rotated: bool = False,
+    ) -> HttpResponse:
+        """The one response that carries the client ``secret`` (:func:`pages.show_once`)."""
+        return show_once(
+            self,
+            request,
+            f"{TEMPLATES}/show_once.html",
+            title=_("Copy the client secret"),
+            application=application,
+            secret=secret,
+            rotated=rotated,
+            token_url=_token_url(request),
+            change_url=change_url(self, application.pk),
+        )
+
+    @sensitive_variables("secret")
+    def register_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form; on success, the show-once page. Needs the ``add_application`` permission."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        make_form = partial(RegisterForm, admin_site=self.admin_site, acting=self.acting(request))
+        if request.method != "POST":
+            form = make_form(initial={"once": once.new_token(request, REGISTER)})
+        else:
+            form = make_form(request.POST)
+            token = request.POST.get("once", "")
+            state = once.state(request, token, REGISTER)
+            if state.used_for is not None:
+                return self._already_done(request, state.used_for)
+            valid = form.is_valid()
+            if form.denied is not None:
+                owner, reason = form.denied
+                owners.record_denied(
+                    request,
+                    kind=KIND,
+                    credential_id="",
+                    action="register",
+                    owner=owner,
+                    reason=reason,
+                )
+            if not state.fresh:
+                _expired(form, request, REGISTER)
+            elif valid:
+                try:
+                    application, secret = register_application(
+                        **form.register_arguments(), actor=request.user, ip=client_ip(request)
+                    )
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    once.consume(request, token, application.pk)
+                    self.log_addition(request, application, [{"added": {}}])
+                    return self.show_secret_once(request, application, secret)
+        fieldsets = [
+            (None, {"fields": ["name", "user"]}),
+            (
+                _("Client"),
+                {"fields": ["client_type", "authorization_grant_type", "redirect_uris"]},
+            ),
+            (_("Scopes"), {"fields": ["allowed_scopes"]}),
+        ]
+        context = page_context(
+            self,
+            request,
+            title=_("Register an OAuth application"),
+            form=form,
+            # AdminForm lays out any form; django-stubs types it for model forms only.
+            adminform=helpers.AdminForm(form, fieldsets, {}, model_admin=self),  # type: ignore[arg-type]
+            media=self.media + form.media,
+            errors=form.errors,
+        )
+        return render(request, f"{TEMPLATES}/register.html", context)
+
+    @sensitive_variables("secret")
+    def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm, then rotate the client secret and show the new one once.
+
+        Needs ``iiniit_auth.rotate_client_secret``.
+        """
+        if not (self.has_rotate_permission(request) and self.has_view_permission(request)):
+            raise PermissionDenied
+        application = self._get(request, object_id)
+        purpose = f"rotate-secret:{application.pk}"
+        refused = owners.refusal(request.user, application.user, self.for_others_permission)
+        if request.method != "POST":
+            if refused is not None:
+                messages.warning(request, refused)
+                return HttpResponseRedirect(change_url(self, application.pk))
+            form = ConfirmForm(initial={"once": once.new_token(request, purpose)})
+        else:
+            form = ConfirmForm(request.POST)
+            token = request.POST.get("once", "")
+            state = once.state(request, token, purpose)
+            if state.used_for is not None:
+                return self._already_done(request, state.used_for)
+            if not state.fresh or not form.is_valid():
+                _expired(form, request, purpose)
+            elif refused is not None:
+                form.add_error(None, refused)
+                owners.record_denied(
+                    request,
+                    kind=KIND,
+                    credential_id=application_credential_id(application),
+                    action="rotate_secret",
+                    owner=application.user,
+                    reason=refused,
+                )
+            else:
+                secret = rotate_client_secret(
+                    application, actor=request.user, ip=client_ip(request)
+                )
+                once.consume(request, token, application.pk)
+                self.log_change(request, application, gettext("Rotated the client secret."))
+                return self.show_secret_once(request, application, secret, rotated=True)
+        context = page_context(
+            self,
+            request,
+            title=_("Rotate the client secret of “%(name)s”") % {"name": application.name},
+            original=application,
+            form=form,
+            errors=form.errors,
+        )
+        return render(request, f"{TEMPLATES}/rotate_secret.html", context)
+
+    def revoke_tokens_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm, then revoke every live token of the application; back to its page.
+
+        Needs ``iiniit_auth.revoke_application_tokens``.
+        """
+        if not (self.has_revoke_tokens_permission(request) and self.has_view_permission(request)):
+            raise PermissionDenied
+        application = self._get(request, object_id)
+        if request.method == "POST":
+            count = revoke_application_tokens(
+                application, actor=request.user, ip=client_ip(request), via=RevokedVia.ADMIN
+            )
+            text = ngettext("Revoked %(n)d token.", "Revoked %(n)d tokens.", count) % {"n": count}
+            self.log_change(request, application, text)
+            messages.success(request, text)
+            return HttpResponseRedirect(change_url(self, application.pk))
+        context = page_context(
+            self,
+            request,
+            title=_("Revoke every token of “%(name)s”") % {"name": application.name},
+            original=application,
+        )
+        return render(request, f"{TEMPLATES}/revoke_tokens.html", context)

@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 if TYPE_CHECKING:  # django-stubs-ext is a lint dependency only
     from django_stubs_ext import StrOrPromise
@@ -98,6 +100,21 @@ class StyledForbidden:
 def client_ip(request: HttpRequest) -> str | None:
     """The address recorded in the audit log for an admin action."""
     return request.META.get("REMOTE_ADDR") or None
+
+
+@sensitive_variables("context")
+def show_once(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    template: str | list[str],
+    **context: Any,
+) -> HttpResponse:
+    """The one response that carries a new secret (in ``context``), for a key or a client
+    secret alike: admin's page around ``template``, sent with ``Cache-Control: no-store`` so
+    that no browser or proxy keeps a copy."""
+    response = render(request, template, page_context(model_admin, request, **context))
+    add_never_cache_headers(response)
+    return response
 
 
 def page_context(

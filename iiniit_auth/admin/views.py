@@ -12,28 +12,38 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.cache import add_never_cache_headers
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth.admin import once, owners
 from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
-from iiniit_auth.admin.pages import already_done, change_url, client_ip, get_or_404, page_context
+from iiniit_auth.admin.pages import (
+    already_done,
+    change_url,
+    client_ip,
+    get_or_404,
+    page_context,
+    show_once,
+    styled_forbidden,
+)
 from iiniit_auth.admin.status import can_revoke, can_rotate
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
 
-if TYPE_CHECKING:
-    from iiniit_auth.admin.apikeys import APIKeyAdmin
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[AbstractAPIKey]
+else:
+    ModelAdmin = admin.ModelAdmin
 
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate:<pk>``).
 ISSUE: Final = "issue"
@@ -42,65 +52,10 @@ KIND: Final = CredentialEvent.Kind.API_KEY
 EXAMPLE_PATH = "/api/ping/"
 
 
-def _templates(model_admin: APIKeyAdmin, name: str) -> list[str]:
-    opts = model_admin.model._meta
-    return [
-        f"admin/{opts.app_label}/{opts.model_name}/{name}",
-        f"admin/{opts.app_label}/{name}",
-        f"admin/iiniit_auth/apikey/{name}",
-    ]
-
-
 def _adminform(form: RotateForm | RevokeForm, *fields: str) -> helpers.AdminForm:
     """``form`` laid out the way admin lays out its forms (one unnamed fieldset)."""
     # AdminForm lays out any form; django-stubs types it for model forms only.
     return helpers.AdminForm(form, [(None, {"fields": list(fields)})], {})  # type: ignore[arg-type]
-
-
-def _get_key(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> AbstractAPIKey:
-    key: AbstractAPIKey = get_or_404(
-        model_admin, request, object_id, gettext("No API key with this id.")
-    )
-    return key
-
-
-def _already_done(model_admin: APIKeyAdmin, request: HttpRequest, pk: str) -> HttpResponse:
-    """A form sent again after it made a key: go to that key, which shows no plaintext."""
-    return already_done(
-        model_admin,
-        request,
-        pk,
-        _(
-            "This form was already submitted, so nothing was done again. The key it made is "
-            "shown below; its secret is never shown a second time."
-        ),
-    )
-
-
-@sensitive_variables("plaintext")
-def show_once(
-    model_admin: APIKeyAdmin,
-    request: HttpRequest,
-    key: AbstractAPIKey,
-    plaintext: str,
-    *,
-    rotated: AbstractAPIKey | None = None,
-) -> HttpResponse:
-    """The one response that carries ``plaintext``. Not cached, by anyone (``no-store``)."""
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Copy the new API key"),
-        key=key,
-        rotated=rotated,
-        plaintext=plaintext,
-        header_scheme=auth_settings().HEADER_SCHEME,
-        example_url=request.build_absolute_uri(EXAMPLE_PATH),
-        change_url=change_url(model_admin, key.pk),
-    )
-    response = render(request, _templates(model_admin, "show_once.html"), context)
-    add_never_cache_headers(response)  # Cache-Control: ... no-store ...
-    return response
 
 
 def _issue_errors(form: IssueForm, exc: ValidationError) -> None:
@@ -121,216 +76,336 @@ def _with_new_token(form: IssueForm | RotateForm, request: HttpRequest, purpose:
     form.data = data
 
 
-@sensitive_variables("plaintext")
-def issue_view(model_admin: APIKeyAdmin, request: HttpRequest) -> HttpResponse:
-    """The add form; on success, the show-once page. Needs the ``add`` permission."""
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
-    make_form = partial(
-        IssueForm,
-        model=model_admin.model,
-        admin_site=model_admin.admin_site,
-        acting=model_admin.acting(request),
-    )
-    if request.method != "POST":
-        form = make_form(initial={"once": once.new_token(request, ISSUE)})
-    else:
-        form = make_form(request.POST)
-        token = request.POST.get("once", "")
-        state = once.state(request, token, ISSUE)
-        if state.used_for is not None:
-            return _already_done(model_admin, request, state.used_for)
-        valid = form.is_valid()
-        if form.denied is not None:
-            owner, reason = form.denied
-            owners.record_denied(
-                request, kind=KIND, credential_id="", action=ISSUE, owner=owner, reason=reason
-            )
-        if not state.fresh:
-            # Not this session's form (or one so old its token was dropped): ask once more.
-            form.add_error(None, _("This form has expired. Check it and save again."))
-            _with_new_token(form, request, ISSUE)
-        elif valid:
-            try:
-                key, plaintext = model_admin.model._default_manager.issue(
-                    **form.issue_arguments(), created_by=request.user, ip=client_ip(request)
-                )
-            except ValidationError as exc:
-                _issue_errors(form, exc)
-            else:
-                once.consume(request, token, key.pk)
-                model_admin.log_addition(request, key, [{"added": {}}])
-                return show_once(model_admin, request, key, plaintext)
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Issue an API key"),
-        form=form,
-        adminform=model_admin.issue_adminform(form),
-        media=model_admin.media + form.media,
-        errors=form.errors,
-    )
-    return render(request, _templates(model_admin, "issue.html"), context)
+class KeyScreens(ModelAdmin):
+    """The screens of :class:`~iiniit_auth.admin.apikeys.APIKeyAdmin` beyond Django's own:
+    issue (the add view), show once, rotate, revoke, revoke several; their permissions and
+    their URLs."""
 
+    # -- permissions ----------------------------------------------------------------------
 
-@sensitive_variables("plaintext")
-def rotate_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    """Choose a grace period and rotate; on success, the successor's show-once page."""
-    if not (
-        model_admin.has_rotate_permission(request) and model_admin.has_view_permission(request)
-    ):
-        raise PermissionDenied
-    key = _get_key(model_admin, request, object_id)
-    purpose = f"rotate:{key.pk}"
-    token = request.POST.get("once", "") if request.method == "POST" else ""
-    state = once.state(request, token, purpose)
-    if state.used_for is not None:
-        return _already_done(model_admin, request, state.used_for)
-    refused = owners.refusal(request.user, key.owner, model_admin.for_others_permission)
-    if request.method != "POST":
-        if not can_rotate(key) or refused is not None:
-            messages.warning(
-                request,
-                refused or _("Only an active key that was never rotated can be rotated."),
-            )
-            return HttpResponseRedirect(change_url(model_admin, key.pk))
-        form = RotateForm(initial={"once": once.new_token(request, purpose)})
-    else:
-        form = RotateForm(request.POST)
-        valid = form.is_valid()
-        if not state.fresh:
-            form.add_error(None, _("This form has expired. Check it and rotate again."))
-            _with_new_token(form, request, purpose)
-        elif refused is not None:
-            form.add_error(None, refused)
-            owners.record_denied(
-                request,
-                kind=KIND,
-                credential_id=key.public_id,
-                action="rotate",
-                owner=key.owner,
-                reason=refused,
-            )
-        elif valid:
-            grace = form.grace_period()
-            try:
-                successor, plaintext = key.rotate(
-                    grace=grace, actor=request.user, ip=client_ip(request)
-                )
-            except KeyStateError as exc:
-                form.add_error(None, str(exc))
-            else:
-                once.consume(request, token, successor.pk)
-                model_admin.log_change(
-                    request,
-                    key,
-                    gettext("Rotated: successor %(successor)s, grace period %(grace)s.")
-                    % {"successor": successor.display_id, "grace": format_duration(grace)},
-                )
-                model_admin.log_addition(
-                    request,
-                    successor,
-                    gettext("Issued by rotating %(key)s.") % {"key": key.display_id},
-                )
-                return show_once(model_admin, request, successor, plaintext, rotated=key)
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Rotate the API key “%(key)s”") % {"key": key},
-        original=key,
-        form=form,
-        adminform=_adminform(form, "grace"),
-        errors=form.errors,
-    )
-    return render(request, _templates(model_admin, "rotate.html"), context)
+    def _has(self, request: HttpRequest, codename: str) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        """``rotate_apikey``: may rotate keys (and so see the successor's plaintext once)."""
+        return self._has(request, "rotate_apikey")
 
-def revoke_view(model_admin: APIKeyAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    """Confirm with a reason and revoke; then back to the key's page, which says so."""
-    if not (
-        model_admin.has_revoke_permission(request) and model_admin.has_view_permission(request)
-    ):
-        raise PermissionDenied
-    key = _get_key(model_admin, request, object_id)
-    if request.method != "POST" and not can_revoke(key):
-        messages.warning(request, _("This key is already revoked or no longer valid."))
-        return HttpResponseRedirect(change_url(model_admin, key.pk))
-    form = RevokeForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            key.revoke(
-                actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
-            )
-        except KeyStateError as exc:
-            form.add_error(None, str(exc))
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """``revoke_apikey``: may revoke keys, one by one or several at once."""
+        return self._has(request, "revoke_apikey")
+
+    @property
+    def for_others_permission(self) -> str:
+        """``issue_for_others``: may issue and rotate keys of other users, within the rule of
+        :mod:`iiniit_auth.admin.owners`."""
+        return f"{self.opts.app_label}.issue_for_others"
+
+    def acting(self, request: HttpRequest) -> owners.Acting:
+        """``request.user`` at a screen that makes a key (:mod:`iiniit_auth.admin.owners`)."""
+        app, model = self.opts.app_label, self.opts.model_name
+        return owners.Acting(
+            actor=request.user,
+            permission=self.for_others_permission,
+            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
+        )
+
+    # -- URLs -----------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        app, model = self.opts.app_label, self.opts.model_name
+
+        def wrap(view: Any) -> Any:
+            return self.admin_site.admin_view(styled_forbidden(self, view))
+
+        # Before Django's own patterns, whose "<path:object_id>/" would catch these.
+        own = [
+            path(
+                "owner-autocomplete/",
+                self.admin_site.admin_view(self.owners_view),
+                name=f"{app}_{model}_owners",
+            ),
+            path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
+            path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
+        ]
+        return own + super().get_urls()
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Issue through ``APIKey.objects.issue``; the answer shows the key once."""
+        return styled_forbidden(self, self.issue_view)(request)
+
+    def issue_adminform(self, form: IssueForm) -> helpers.AdminForm:
+        """The add form laid out as Django admin lays out forms."""
+        fieldsets = [
+            (None, {"fields": ["name", "owner", "scopes"]}),
+            (_("Expiry"), {"fields": ["expires_in", "expires_on"]}),
+            (_("Networks"), {"fields": ["allowed_networks"]}),
+        ]
+        # AdminForm lays out any form; django-stubs types it for model forms only.
+        return helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
+
+    def owners_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form's owner search: the users this staff user may issue a key for."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return owners.search_view(request, self.for_others_permission)
+
+    # -- the screens ----------------------------------------------------------------------
+
+    def _templates(self, name: str) -> list[str]:
+        opts = self.model._meta
+        return [
+            f"admin/{opts.app_label}/{opts.model_name}/{name}",
+            f"admin/{opts.app_label}/{name}",
+            f"admin/iiniit_auth/apikey/{name}",
+        ]
+
+    def _get_key(self, request: HttpRequest, object_id: str) -> AbstractAPIKey:
+        key: AbstractAPIKey = get_or_404(
+            self, request, object_id, gettext("No API key with this id.")
+        )
+        return key
+
+    def _already_done(self, request: HttpRequest, pk: str) -> HttpResponse:
+        """A form sent again after it made a key: go to that key, which shows no plaintext."""
+        return already_done(
+            self,
+            request,
+            pk,
+            _(
+                "This form was already submitted, so nothing was done again. The key it made is "
+                "shown below; its secret is never shown a second time."
+            ),
+        )
+
+    @sensitive_variables("plaintext")
+    def show_key_once(
+        self,
+        request: HttpRequest,
+        key: AbstractAPIKey,
+        plaintext: str,
+        *,
+        rotated: AbstractAPIKey | None = None,
+    ) -> HttpResponse:
+        """The one response that carries ``plaintext`` (:func:`pages.show_once`)."""
+        return show_once(
+            self,
+            request,
+            self._templates("show_once.html"),
+            title=_("Copy the new API key"),
+            key=key,
+            rotated=rotated,
+            plaintext=plaintext,
+            header_scheme=auth_settings().HEADER_SCHEME,
+            example_url=request.build_absolute_uri(EXAMPLE_PATH),
+            change_url=change_url(self, key.pk),
+        )
+
+    @sensitive_variables("plaintext")
+    def issue_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form; on success, the show-once page. Needs the ``add`` permission."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        make_form = partial(
+            IssueForm,
+            model=self.model,
+            admin_site=self.admin_site,
+            acting=self.acting(request),
+        )
+        if request.method != "POST":
+            form = make_form(initial={"once": once.new_token(request, ISSUE)})
         else:
-            model_admin.log_change(
-                request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
-            )
-            messages.success(request, _("The API key “%(key)s” was revoked.") % {"key": key})
-            return HttpResponseRedirect(change_url(model_admin, key.pk))
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Revoke the API key “%(key)s”") % {"key": key},
-        original=key,
-        form=form,
-        adminform=_adminform(form, "reason"),
-        errors=form.errors,
-    )
-    return render(request, _templates(model_admin, "revoke.html"), context)
+            form = make_form(request.POST)
+            token = request.POST.get("once", "")
+            state = once.state(request, token, ISSUE)
+            if state.used_for is not None:
+                return self._already_done(request, state.used_for)
+            valid = form.is_valid()
+            if form.denied is not None:
+                owner, reason = form.denied
+                owners.record_denied(
+                    request, kind=KIND, credential_id="", action=ISSUE, owner=owner, reason=reason
+                )
+            if not state.fresh:
+                # Not this session's form (or one so old its token was dropped): ask once more.
+                form.add_error(None, _("This form has expired. Check it and save again."))
+                _with_new_token(form, request, ISSUE)
+            elif valid:
+                try:
+                    key, plaintext = self.model._default_manager.issue(
+                        **form.issue_arguments(), created_by=request.user, ip=client_ip(request)
+                    )
+                except ValidationError as exc:
+                    _issue_errors(form, exc)
+                else:
+                    once.consume(request, token, key.pk)
+                    self.log_addition(request, key, [{"added": {}}])
+                    return self.show_key_once(request, key, plaintext)
+        context = page_context(
+            self,
+            request,
+            title=_("Issue an API key"),
+            form=form,
+            adminform=self.issue_adminform(form),
+            media=self.media + form.media,
+            errors=form.errors,
+        )
+        return render(request, self._templates("issue.html"), context)
 
+    @sensitive_variables("plaintext")
+    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Choose a grace period and rotate; on success, the successor's show-once page."""
+        if not (self.has_rotate_permission(request) and self.has_view_permission(request)):
+            raise PermissionDenied
+        key = self._get_key(request, object_id)
+        purpose = f"rotate:{key.pk}"
+        token = request.POST.get("once", "") if request.method == "POST" else ""
+        state = once.state(request, token, purpose)
+        if state.used_for is not None:
+            return self._already_done(request, state.used_for)
+        refused = owners.refusal(request.user, key.owner, self.for_others_permission)
+        if request.method != "POST":
+            if not can_rotate(key) or refused is not None:
+                messages.warning(
+                    request,
+                    refused or _("Only an active key that was never rotated can be rotated."),
+                )
+                return HttpResponseRedirect(change_url(self, key.pk))
+            form = RotateForm(initial={"once": once.new_token(request, purpose)})
+        else:
+            form = RotateForm(request.POST)
+            valid = form.is_valid()
+            if not state.fresh:
+                form.add_error(None, _("This form has expired. Check it and rotate again."))
+                _with_new_token(form, request, purpose)
+            elif refused is not None:
+                form.add_error(None, refused)
+                owners.record_denied(
+                    request,
+                    kind=KIND,
+                    credential_id=key.public_id,
+                    action="rotate",
+                    owner=key.owner,
+                    reason=refused,
+                )
+            elif valid:
+                grace = form.grace_period()
+                try:
+                    successor, plaintext = key.rotate(
+                        grace=grace, actor=request.user, ip=client_ip(request)
+                    )
+                except KeyStateError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    once.consume(request, token, successor.pk)
+                    self.log_change(
+                        request,
+                        key,
+                        gettext("Rotated: successor %(successor)s, grace period %(grace)s.")
+                        % {"successor": successor.display_id, "grace": format_duration(grace)},
+                    )
+                    self.log_addition(
+                        request,
+                        successor,
+                        gettext("Issued by rotating %(key)s.") % {"key": key.display_id},
+                    )
+                    return self.show_key_once(request, successor, plaintext, rotated=key)
+        context = page_context(
+            self,
+            request,
+            title=_("Rotate the API key “%(key)s”") % {"key": key},
+            original=key,
+            form=form,
+            adminform=_adminform(form, "grace"),
+            errors=form.errors,
+        )
+        return render(request, self._templates("rotate.html"), context)
 
-def revoke_selected(
-    model_admin: APIKeyAdmin, request: HttpRequest, queryset: QuerySet[Any]
-) -> HttpResponse | None:
-    """The bulk action: a confirmation page with a reason, then ``revoke()`` per key.
-
-    Returns None (back to the list) once done. Keys that no longer authenticate are skipped.
-    """
-    keys: Sequence[AbstractAPIKey] = list(queryset.select_related("owner"))
-    revocable = [key for key in keys if can_revoke(key)]
-    form = RevokeForm(request.POST if request.POST.get("post") == "yes" else None)
-    if form.is_valid():
-        done = 0
-        for key in revocable:
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm with a reason and revoke; then back to the key's page, which says so."""
+        if not (self.has_revoke_permission(request) and self.has_view_permission(request)):
+            raise PermissionDenied
+        key = self._get_key(request, object_id)
+        if request.method != "POST" and not can_revoke(key):
+            messages.warning(request, _("This key is already revoked or no longer valid."))
+            return HttpResponseRedirect(change_url(self, key.pk))
+        form = RevokeForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
             try:
                 key.revoke(
                     actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
                 )
-            except KeyStateError:
-                continue  # revoked by someone else meanwhile: nothing left to do
-            done += 1
-            model_admin.log_change(
-                request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
-            )
-        model_admin.message_user(
-            request,
-            ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", done) % {"n": done},
-            messages.SUCCESS,
-        )
-        if len(keys) > done:
-            skipped = len(keys) - done
-            model_admin.message_user(
-                request,
-                ngettext(
-                    "%(n)d key was skipped: already revoked or no longer valid.",
-                    "%(n)d keys were skipped: already revoked or no longer valid.",
-                    skipped,
+            except KeyStateError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_change(
+                    request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
                 )
-                % {"n": skipped},
-                messages.WARNING,
+                messages.success(request, _("The API key “%(key)s” was revoked.") % {"key": key})
+                return HttpResponseRedirect(change_url(self, key.pk))
+        context = page_context(
+            self,
+            request,
+            title=_("Revoke the API key “%(key)s”") % {"key": key},
+            original=key,
+            form=form,
+            adminform=_adminform(form, "reason"),
+            errors=form.errors,
+        )
+        return render(request, self._templates("revoke.html"), context)
+
+    @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        """The bulk action: a confirmation page with a reason, then ``revoke()`` per key.
+
+        Returns None (back to the list) once done. Keys that no longer authenticate are skipped.
+        """
+        keys: Sequence[AbstractAPIKey] = list(queryset.select_related("owner"))
+        revocable = [key for key in keys if can_revoke(key)]
+        form = RevokeForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_valid():
+            done = 0
+            for key in revocable:
+                try:
+                    key.revoke(
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        ip=client_ip(request),
+                    )
+                except KeyStateError:
+                    continue  # revoked by someone else meanwhile: nothing left to do
+                done += 1
+                self.log_change(
+                    request, key, gettext("Revoked: %(reason)s") % {"reason": key.revoke_reason}
+                )
+            self.message_user(
+                request,
+                ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", done) % {"n": done},
+                messages.SUCCESS,
             )
-        return None
-    context = page_context(
-        model_admin,
-        request,
-        title=_("Revoke API keys"),
-        form=form,
-        adminform=_adminform(form, "reason"),
-        errors=form.errors,
-        revocable=revocable,
-        skipped=[key for key in keys if not can_revoke(key)],
-        action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
-    )
-    return render(request, _templates(model_admin, "revoke_selected.html"), context)
+            if len(keys) > done:
+                skipped = len(keys) - done
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(n)d key was skipped: already revoked or no longer valid.",
+                        "%(n)d keys were skipped: already revoked or no longer valid.",
+                        skipped,
+                    )
+                    % {"n": skipped},
+                    messages.WARNING,
+                )
+            return None
+        context = page_context(
+            self,
+            request,
+            title=_("Revoke API keys"),
+            form=form,
+            adminform=_adminform(form, "reason"),
+            errors=form.errors,
+            revocable=revocable,
+            skipped=[key for key in keys if not can_revoke(key)],
+            action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+        )
+        return render(request, self._templates("revoke_selected.html"), context)
