@@ -5,14 +5,21 @@ BIN := $(VENV)/bin
 # Pin another Django for a matrix leg, e.g. make test VENV=.venv-dj61 PYTHON=python3.12 DJANGO="Django~=6.1.0"
 DJANGO ?=
 PYTEST_ARGS ?=
+# The development tools at exact versions (tools/pins.py says which and why, and makes it).
+# Every pip install below takes it, and so do the isolated environments that pip and
+# build make for the build backend (PIP_BUILD_CONSTRAINT for pip 25.3 and later, which no longer
+# reads PIP_CONSTRAINT there). Django and the other runtime dependencies are not in it.
+CONSTRAINTS := constraints.txt
+PINNED := PIP_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)" PIP_BUILD_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)"
+PIP_INSTALL := $(PINNED) $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: venv demo test lint bench wheel-check clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,lint,example]" $(if $(DJANGO),"$(DJANGO)")
+	$(PIP_INSTALL) -e ".[test,lint,example]" $(if $(DJANGO),"$(DJANGO)")
 	touch $@
 
 demo: venv
@@ -32,15 +39,17 @@ lint: venv
 # PostgreSQL server; e.g. make bench BENCH_ARGS="--keys 1000,100000,1000000".
 BENCH_ARGS ?=
 
-$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" $(if $(DJANGO),"$(DJANGO)")
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml $(CONSTRAINTS)
+	$(PIP_INSTALL) -e ".[bench]" $(if $(DJANGO),"$(DJANGO)")
 	touch $@
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# The wheel is built with the pinned backend; tools/check_installed.py installs it with its
+# declared dependencies alone, free of the pins.
 wheel-check: venv
-	$(BIN)/python -m build --wheel --outdir dist/ .
+	$(PINNED) $(BIN)/python -m build --wheel --outdir dist/ .
 	$(BIN)/python tools/check_wheel.py dist/
 	$(BIN)/python tools/check_installed.py dist/
 
