@@ -40,6 +40,9 @@ credential_refused = Signal()
 # ``oauth_application_tokens_revoked`` sender=the application model; ``application``,
 #                                 ``access_tokens``, ``refresh_tokens``,
 #                                 ``authorization_codes`` (counts), ``via``, ``actor``
+# ``oauth_tokens_cleared``        sender=the access token model; ``refresh_tokens``,
+#                                 ``access_tokens``, ``id_tokens``, ``authorization_codes``,
+#                                 ``redeemed_codes`` (counts deleted by a clean-up run), ``actor``
 oauth_application_created = Signal()
 oauth_application_changed = Signal()
 oauth_client_secret_rotated = Signal()
@@ -48,3 +51,4 @@ oauth_introspection_changed = Signal()
 oauth_token_issued = Signal()
 oauth_token_revoked = Signal()
 oauth_application_tokens_revoked = Signal()
+oauth_tokens_cleared = Signal()
