@@ -9,6 +9,7 @@ single spaces; here also sorted and without duplicates, so equal sets store equa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,6 +46,16 @@ def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:
     """Return ``(name, description)`` pairs for ``scopes``; an unregistered name describes as ''."""
     known = registry()
     return [(name, known.get(name, "")) for name in scopes]
+
+
+#: Words that, as a part of a scope's name (``orders:write``, ``users.delete``, ``admin``), mark
+#: a scope that changes data rather than reads it: the consent page says so beside it.
+WRITING_WORDS = frozenset({"write", "delete", "admin", "manage", "create", "update"})
+
+
+def writes(name: str) -> bool:
+    """Whether scope ``name`` reads as one that changes data (a part of it in WRITING_WORDS)."""
+    return any(part in WRITING_WORDS for part in re.split(r"[:._/-]", name.lower()))
 
 
 class ScopesBackend(BaseScopes):  # type: ignore[misc]

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import requests
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(
@@ -334,3 +335,47 @@ def test_the_readme_links_to_files_that_exist():
 
     assert "docs/index.md" in targets
     assert [t for t in sorted(targets) if not (README.parent / t).is_file()] == []
+
+
+SIGN_IN_CODE = """
+from django.contrib.auth import get_user_model
+from iiniit_auth.models.oauth import register_application
+user = get_user_model().objects.create_user("bob", password="bob-sign-in-password")
+app, _secret = register_application(
+    name="Reports app", client_type="public", authorization_grant_type="authorization-code",
+    redirect_uris="http://127.0.0.1:8765/callback", user=user, allowed_scopes=["orders:read"],
+)
+print(app.client_id)
+"""
+
+
+def test_the_consent_page_signs_in_through_the_quick_starts_login(project, server):
+    # A startproject site has no sign-in page: /o/authorize/ sent users to a 404.
+    port, _log = server
+    client_id = project.run([PYTHON, "manage.py", "shell", "-c", SIGN_IN_CODE]).split()[-1]
+    base = f"http://127.0.0.1:{port}"
+    authorize = (
+        f"{base}/o/authorize/?response_type=code&client_id={client_id}"
+        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=orders%3Aread&state=s"
+        "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGmSfZ2ZQA&code_challenge_method=S256"
+    )
+    with requests.Session() as browser:
+        browser.trust_env = False  # loopback only, whatever proxy the environment names
+        login = browser.get(authorize, timeout=TIMEOUT)
+        assert login.status_code == 200, login.text
+        assert login.url.startswith(f"{base}/accounts/login/?next="), login.url
+        assert 'name="password"' in login.text
+        consent = browser.post(
+            login.url,
+            data={
+                "username": "bob",
+                "password": "bob-sign-in-password",
+                "next": authorize.removeprefix(base),
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            },
+            headers={"Referer": login.url},
+            timeout=TIMEOUT,
+        )
+    assert consent.status_code == 200, consent.text
+    assert "Authorize Reports app?" in consent.text
+    assert "You are signed in as bob." in consent.text

@@ -7,6 +7,7 @@ find each other. What is here:
 
 =============================================  ==============================================
 ``authorize/``                                 the consent page (iiniit_auth's template)
+``authorize/sign-out/``                        "Not you? Sign out" (POST), back to the request
 ``token/``                                     tokens: authorization code + PKCE, client
                                                credentials, refresh
 ``revoke_token/``                              RFC 7009 revocation, by the client
@@ -23,6 +24,7 @@ one of them includes django-oauth-toolkit's pattern list for it next to these.
 
 from __future__ import annotations
 
+from django.contrib.auth.views import LogoutView
 from django.urls import URLPattern, path
 from oauth2_provider import urls as dot_urls
 from oauth2_provider import views as dot_views
@@ -34,6 +36,9 @@ app_name = "oauth2_provider"
 urlpatterns: list[URLPattern] = [
     *dot_urls.metadata_urlpatterns,
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
+    # "Not you? Sign out" on the consent page: Django's own sign-out (POST only), then back to
+    # the same authorization request, which asks the next person to sign in.
+    path("authorize/sign-out/", LogoutView.as_view(), name="authorize-sign-out"),
     path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),

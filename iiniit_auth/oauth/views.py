@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -36,6 +36,7 @@ from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
 )
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import AuthorizedTokenDeleteView as DOTAuthorizedTokenDeleteView
 from oauth2_provider.views import TokenView as DOTTokenView
@@ -116,6 +117,16 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
             return self.form_invalid(form)
         return super().form_valid(form)  # type: ignore[no-any-return]
 
+    def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
+        """Back to the client, with ``iss`` on every answer, a refusal ("Deny", an error) as
+        well as a code: RFC 9207 section 2 asks it of all authorization responses, and
+        django-oauth-toolkit adds it to codes only."""
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            redirect_to = with_issuer(
+                redirect_to, oauth2_settings.oauth2_authorization_server_issuer(self.request)
+            )
+        return super().redirect(redirect_to, application)  # type: ignore[no-any-return]
+
     def form_invalid(self, form: forms.Form) -> HttpResponse:
         # Every field is hidden, so only a truncated or altered POST gets here. Its redirect
         # URI is unverified: answer with the error page, never a redirect to it.
@@ -133,9 +144,20 @@ class AuthorizationView(DOTAuthorizationView):  # type: ignore[misc]
         context: dict[str, Any] = super().get_context_data(**kwargs)
         requested = kwargs.get("scopes") or []
         context["requested_scopes"] = scopes.describe(requested)
+        context["writing_scopes"] = {name for name in requested if scopes.writes(name)}
+        context["this_request"] = self.request.get_full_path()
         redirect_uri = kwargs.get("redirect_uri") or ""
         context["redirect_host"] = urlsplit(redirect_uri).netloc if redirect_uri else ""
         return context
+
+
+def with_issuer(url: str, issuer: str) -> str:
+    """``url`` with the ``iss`` query parameter (RFC 9207), unless it has one already."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "iss" for name, _value in query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([*query, ("iss", issuer)])))
 
 
 #: RFC 8628's grant type, which django-oauth-toolkit's token view serves whatever the settings.

@@ -514,3 +514,45 @@ def test_the_device_code_grant_is_not_offered(client, service, form):
     assert answer.status_code == 400
     assert answer.json() == {"error": "unsupported_grant_type"}
     assert answer["Cache-Control"] == "no-store"
+
+
+def test_a_denial_carries_iss_like_an_approval(client, user, app):
+    # RFC 9207 section 2: every authorization response names its issuer, refusals included.
+    client.force_login(user)
+    page = client.get(authorization_url(app))
+    denied = client.post("/o/authorize/", consent_fields(page))
+    approved = client.post("/o/authorize/", {**consent_fields(page), "allow": "on"})
+    denied_query = parse_qs(urlsplit(denied["Location"]).query)
+    approved_query = parse_qs(urlsplit(approved["Location"]).query)
+    assert denied_query["error"] == ["access_denied"]
+    assert denied_query["iss"] == approved_query["iss"] == ["http://testserver/o"]
+
+
+def test_the_consent_page_marks_scopes_that_change_data(client, user, app):
+    client.force_login(user)
+    page = client.get(authorization_url(app, scope="orders:read orders:write"))
+    assert page.context["writing_scopes"] == {"orders:write"}
+    html = page.content.decode()
+    assert html.count("can change data") == 1
+    write_row = next(line for line in html.splitlines() if "<code>orders:write</code>" in line)
+    assert "can change data" in write_row
+
+
+def test_approve_is_the_primary_button_and_deny_the_secondary(client, user, app):
+    client.force_login(user)
+    html = client.get(authorization_url(app)).content.decode()
+    assert '<button type="submit" name="allow" value="on" class="btn btn-primary">' in html
+    assert '<button type="submit" class="iiniit-deny">Deny</button>' in html
+
+
+def test_not_you_signs_out_and_comes_back_to_the_same_request(client, user, app):
+    client.force_login(user)
+    url = authorization_url(app)
+    page = client.get(url)
+    assert f"Not {user.username}?" in page.content.decode()
+    back = client.post("/o/authorize/sign-out/", {"next": page.context["this_request"]})
+    assert back.status_code == 302
+    assert back["Location"] == page.context["this_request"]
+    assert "_auth_user_id" not in client.session
+    # The same request now asks whoever is at the browser to sign in.
+    assert client.get(back["Location"])["Location"].startswith("/accounts/login/?next=")
