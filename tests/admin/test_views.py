@@ -469,3 +469,13 @@ def test_bulk_revoke_is_offered_only_with_the_revoke_permission(staff_client, is
     revoker = staff_client("view_apikey", "revoke_apikey")
     actions = dict(revoker.get(LIST_URL).context["action_form"].fields["action"].choices)
     assert "revoke_selected" in actions
+
+
+def test_the_show_once_page_lists_the_keys_allowed_networks(admin_client, issue_form):
+    response = issue_form(admin_client, allowed_networks="10.0.0.0/8\n2001:db8::/32")
+    html = response.content.decode()
+    networks = html[html.index('id="iiniit-networks"') :]
+    assert "<code>10.0.0.0/8</code>, <code>2001:db8::/32</code>" in networks
+    assert "A request from any other address is refused" in networks
+    anywhere = issue_form(admin_client, name="anywhere").content.decode()
+    assert "Any address" in anywhere[anywhere.index('id="iiniit-networks"') :]
