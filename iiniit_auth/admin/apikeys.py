@@ -31,10 +31,10 @@ from iiniit_auth.admin.filters import (
 )
 from iiniit_auth.admin.overview import overview_view
 from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url, styled_forbidden
-from iiniit_auth.admin.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
-from iiniit_auth.admin.times import moment_html
 from iiniit_auth.admin.views import KeyScreens
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
+from iiniit_auth.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
+from iiniit_auth.times import moment_html
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[AbstractAPIKey]

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from iiniit_auth.admin import events
 from iiniit_auth.admin.filters import ListRedirects, public_id_terms
 from iiniit_auth.admin.pages import ReadOnly, StyledForbidden
-from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models import CredentialEvent
+from iiniit_auth.times import moment_html
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[CredentialEvent]

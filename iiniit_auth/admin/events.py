@@ -25,9 +25,9 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from iiniit_auth.admin.times import exact, moment_html
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.times import exact, moment_html
 
 Kind = CredentialEvent.Kind
 REFRESH_PREFIX: Final = "refresh:"

@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth import keys, scopes
-from iiniit_auth.admin.status import (
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.models import APIKeyQuerySet
+from iiniit_auth.status import (
     EXPIRING_WITHIN,
     Status,
     authenticates,
@@ -33,8 +35,6 @@ from iiniit_auth.admin.status import (
     recently_revoked_q,
     unused_q,
 )
-from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import APIKeyQuerySet
 
 #: The "Status" filter's value for every key that authenticates now (wider than the badge).
 AUTHENTICATES = "authenticates"

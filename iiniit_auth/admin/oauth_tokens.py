@@ -26,9 +26,9 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.pages import ReadOnly, StyledForbidden, client_ip
-from iiniit_auth.admin.times import moment_html
 from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
+from iiniit_auth.times import moment_html
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[Any]

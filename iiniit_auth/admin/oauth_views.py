@@ -2,7 +2,7 @@
 
 Registering and rotating answer with the one page that shows a client secret
 (:func:`show_once`), sent with ``Cache-Control: no-store``; their forms carry a one-time token
-(:mod:`iiniit_auth.admin.once`), so a reload or a second submission shows no secret and makes
+(:mod:`iiniit_auth.once`), so a reload or a second submission shows no secret and makes
 nothing. Every write goes through a lifecycle function.
 """
 
@@ -21,7 +21,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth.admin import once, owners
+from iiniit_auth import once
+from iiniit_auth.admin import owners
 from iiniit_auth.admin.oauth_forms import ConfirmForm, RegisterForm
 from iiniit_auth.admin.pages import (
     already_done,

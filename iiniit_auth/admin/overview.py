@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
-from iiniit_auth.admin.status import (
+from iiniit_auth.admin.timeline import Timeline, expiring_timeline
+from iiniit_auth.models import APIKey
+from iiniit_auth.status import (
     EXPIRING_WITHIN,
     RECENTLY_REVOKED_WITHIN,
     UNUSED_FOR,
@@ -34,8 +36,6 @@ from iiniit_auth.admin.status import (
     recently_revoked_q,
     unused_q,
 )
-from iiniit_auth.admin.timeline import Timeline, expiring_timeline
-from iiniit_auth.models import APIKey
 
 
 @dataclass(frozen=True)

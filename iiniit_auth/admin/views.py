@@ -23,7 +23,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth.admin import once, owners
+from iiniit_auth import once
+from iiniit_auth.admin import owners
 from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
 from iiniit_auth.admin.pages import (
     already_done,
@@ -34,11 +35,11 @@ from iiniit_auth.admin.pages import (
     show_once,
     styled_forbidden,
 )
-from iiniit_auth.admin.status import can_revoke, can_rotate
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
+from iiniit_auth.status import can_revoke, can_rotate
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[AbstractAPIKey]

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 from oauth2_provider.models import get_application_model
 
-from iiniit_auth.admin import once
+from iiniit_auth import once
 from iiniit_auth.admin.owners import ownable_users, refusal
 from iiniit_auth.models import APIKey, CredentialEvent
 from iiniit_auth.models.oauth import register_application

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from iiniit_auth.admin.status import (
+from iiniit_auth.models import APIKey
+from iiniit_auth.status import (
     Status,
     authenticates,
     badge_q,
@@ -12,7 +13,6 @@ from iiniit_auth.admin.status import (
     can_rotate,
     status_of,
 )
-from iiniit_auth.models import APIKey
 from tests.admin.conftest import age
 
 

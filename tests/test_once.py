@@ -4,7 +4,7 @@ import pytest
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.test import RequestFactory
 
-from iiniit_auth.admin import once
+from iiniit_auth import once
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iiniit_auth.admin.times import exact, moment_html, relative
+from iiniit_auth.times import exact, moment_html, relative
 
 NOW = datetime(2026, 12, 7, 18, 35, tzinfo=UTC)
 
