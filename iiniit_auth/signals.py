@@ -8,6 +8,9 @@ Receivers run before the transaction commits: a receiver that talks to the outsi
 ``api_key_revoked``   sender=the key model; ``key``, ``actor``, ``reason``
 ``credential_refused`` sender=the credential's model; ``kind``, ``credential_id``, ``reason``
                       (a :class:`~iiniit_auth.exceptions.RefusalReason`), ``ip``
+``api_key_expiring``  sender=the key model; ``key``, ``expires_at``, ``within`` (the
+                      reminder's window, a timedelta): one per key and window, sent by
+                      ``manage.py apikey remind`` with its ``reminded`` audit event
 
 None of them carries a plaintext key.
 """
@@ -20,6 +23,7 @@ api_key_issued = Signal()
 api_key_rotated = Signal()
 api_key_revoked = Signal()
 credential_refused = Signal()
+api_key_expiring = Signal()
 
 # OAuth 2.0 applications and tokens (django-oauth-toolkit's models; iiniit_auth.models.oauth).
 # ``actor`` is the user who acted, a client principal, or None; ``via`` a
@@ -43,6 +47,9 @@ credential_refused = Signal()
 # ``oauth_tokens_cleared``        sender=the access token model; ``refresh_tokens``,
 #                                 ``access_tokens``, ``id_tokens``, ``authorization_codes``,
 #                                 ``redeemed_codes`` (counts deleted by a clean-up run), ``actor``
+# ``oauth_application_deleted``   sender=the application model; ``application`` (deleted: its
+#                                 ``pk`` is None), ``credential_id`` (the audit log's),
+#                                 ``tokens_revoked`` (a count), ``actor``
 oauth_application_created = Signal()
 oauth_application_changed = Signal()
 oauth_client_secret_rotated = Signal()
@@ -52,3 +59,4 @@ oauth_token_issued = Signal()
 oauth_token_revoked = Signal()
 oauth_application_tokens_revoked = Signal()
 oauth_tokens_cleared = Signal()
+oauth_application_deleted = Signal()

@@ -20,14 +20,8 @@ from iiniit_auth import scopes
 from iiniit_auth.admin import owners
 from iiniit_auth.admin.forms import OnceForm, OwnedForm
 from iiniit_auth.models.audit import contains_key
-from iiniit_auth.oauth.redirects import refusal
-
-#: The grants offered: RFC 9700 leaves these two (no implicit, no password grant).
-GRANT_CHOICES: Final = (
-    (AbstractApplication.GRANT_AUTHORIZATION_CODE, _("Authorization code (with PKCE)")),
-    (AbstractApplication.GRANT_CLIENT_CREDENTIALS, _("Client credentials")),
-)
-
+from iiniit_auth.oauth.applications import GRANT_CHOICES as GRANT_CHOICES
+from iiniit_auth.oauth.applications import check_redirect_uris
 
 REDIRECT_URIS_HELP: Final = _(
     "For the authorization code grant: where users are sent back, one per line, over https "
@@ -55,14 +49,6 @@ def allowed_scopes_field() -> forms.MultipleChoiceField:
             "None ticked: it obtains no scope at all."
         ),
     )
-
-
-def check_redirect_uris(text: str) -> str:
-    """Return ``text`` if every redirect URI in it is acceptable; raise ``ValidationError``."""
-    refused = sorted({reason for uri in text.split() if (reason := refusal(uri))})
-    if refused:
-        raise forms.ValidationError(refused, code="invalid")
-    return text
 
 
 class RegisterForm(OwnedForm):

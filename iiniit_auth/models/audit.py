@@ -118,6 +118,10 @@ class CredentialEvent(models.Model):
         INTROSPECTION_CHANGED = "introspection_changed", _("introspection permission changed")
         # OAuth tokens: a clean-up run deleted the expired and revoked ones (counts in details).
         CLEARED = "cleared", _("expired tokens cleared")
+        # An OAuth application deleted by its lifecycle function, after its tokens' revocation.
+        DELETED = "deleted", _("deleted")
+        # API keys: the owner was reminded of the coming expiry (manage.py apikey remind).
+        REMINDED = "reminded", _("expiry reminder sent")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(_("credential kind"), max_length=32, choices=Kind.choices)
