@@ -20,3 +20,7 @@ class IiniitAuthConfig(AppConfig):
         # The lookup cache forgets a key when it or its owner is written (a no-op while the
         # cache is off, so tests and projects can turn it on at any time).
         connect_cache()
+        # The developer portal's: a sign-in starts sudo mode; owners hear of their keys.
+        from iiniit_auth.portal.receivers import connect as connect_portal
+
+        connect_portal()

@@ -163,5 +163,62 @@ def check_exception_reporter(
     ]
 
 
+@register(Tags.security)
+def check_portal_scopes_for(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E007: PORTAL_SCOPES_FOR names no function."""
+    try:
+        path = auth_settings().PORTAL_SCOPES_FOR
+    except ImproperlyConfigured:
+        return []  # E001 reports the invalid setting
+    if path is None:
+        return []
+    try:
+        found = import_string(path)
+    except ImportError as exc:
+        problem = f"cannot be imported ({exc})"
+    else:
+        if callable(found):
+            return []
+        problem = "is not callable"
+    return [
+        Error(
+            f"IINIIT_AUTH['PORTAL_SCOPES_FOR'] {problem}: the developer portal cannot tell which "
+            "scopes a user may grant.",
+            hint="Name a function f(user) -> scope names by its dotted path, or set None to "
+            "use PORTAL_SCOPES (docs/portal.md).",
+            id="iiniit_auth.E007",
+        )
+    ]
+
+
+@register(Tags.templates)
+def check_portal_base_template(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E008: PORTAL_BASE_TEMPLATE cannot be loaded."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+
+    try:
+        name = auth_settings().PORTAL_BASE_TEMPLATE
+    except ImproperlyConfigured:
+        return []
+    try:
+        get_template(name)
+    except (TemplateDoesNotExist, TemplateSyntaxError) as exc:
+        return [
+            Error(
+                f"IINIIT_AUTH['PORTAL_BASE_TEMPLATE'] cannot be loaded: {name!r} "
+                f"({type(exc).__name__}). Every page of the developer portal extends it.",
+                hint='Name a template with the blocks "title", "css" and "content", or remove '
+                "the setting to use iiniit_auth/portal/base.html (docs/portal.md).",
+                id="iiniit_auth.E008",
+            )
+        ]
+    return []
+
+
 # The OAuth 2.0 server's checks (W010-W019) live beside it and register on import.
 from iiniit_auth.oauth import checks as _oauth_checks  # noqa: E402, F401

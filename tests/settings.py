@@ -53,6 +53,7 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
+LOGIN_URL = "login"
 
 DEFAULT_EXCEPTION_REPORTER = "iiniit_auth.redaction.ExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "iiniit_auth.redaction.SafeExceptionReporterFilter"

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,4 +44,11 @@ urlpatterns = [
     path("api/ping/", PingView.as_view()),
     path("api/orders/", OrdersView.as_view()),
     path("api/reports/", ReportsView.as_view()),
+    path("developer/", include("iiniit_auth.portal.urls")),
+    # Where the portal sends a visitor to sign in (LOGIN_URL); admin's page, for any user.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="admin/login.html"),
+        name="login",
+    ),
 ]
