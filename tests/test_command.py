@@ -476,7 +476,7 @@ def test_an_action_is_required(db):
 def test_every_option_has_help():
     parser = Command().create_parser("manage.py", "apikey")
     (actions,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(actions.choices) == {"issue", "list", "revoke", "rotate"}
+    assert set(actions.choices) == {"issue", "list", "revoke", "rotate", "remind"}
     for name, subparser in actions.choices.items():
         for action in subparser._actions:
             if not isinstance(action, argparse._HelpAction):

@@ -73,6 +73,21 @@ def add_actions(parser: CommandParser) -> None:
         ),
     )
     _add_quiet(rotate)
+    remind = _action(
+        actions,
+        "remind",
+        _("E-mail the owners of keys about to expire, once per key and window (for cron)."),
+    )
+    remind.add_argument(
+        "--within",
+        type=duration,
+        default=timedelta(days=14),
+        metavar="DURATION",
+        help=str(
+            _("Remind of keys expiring within this time from now: %(syntax)s. Default: 14d.")
+            % {"syntax": SYNTAX}
+        ),
+    )
 
 
 def _action(

@@ -11,8 +11,8 @@ signal; nothing here writes a credential by itself. docs/portal.md describes it.
 * :mod:`~iiniit_auth.portal.sudo`: asking for the password again before a credential is made;
 * :mod:`~iiniit_auth.portal.keys`, :mod:`~iiniit_auth.portal.applications`,
   :mod:`~iiniit_auth.portal.authorized`: the pages;
-* :mod:`~iiniit_auth.portal.notices`, :mod:`~iiniit_auth.portal.emails`: e-mail to key
-  owners.
+* :mod:`~iiniit_auth.portal.notices`, :mod:`~iiniit_auth.portal.emails`,
+  :mod:`~iiniit_auth.portal.reminders`: e-mail to key owners.
 
 The OAuth pages import django-oauth-toolkit lazily, and only where it is installed and its
 server routed: the portal serves API keys alone in a project without it.

@@ -1,4 +1,5 @@
-"""``manage.py apikey``: issue, list, revoke and rotate API keys from the command line.
+"""``manage.py apikey``: issue, list, revoke and rotate API keys from the command line, and
+remind owners of keys about to expire (``remind``, :mod:`iiniit_auth.portal.reminders`).
 
 A thin front door onto the lifecycle methods (``APIKey.objects.issue``, ``key.rotate``,
 ``key.revoke``): they validate, write the key and its audit event, and send the signal. This
@@ -26,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from iiniit_auth import keys, scopes
 from iiniit_auth.conf import auth_settings
@@ -69,7 +71,7 @@ def _invalid(exc: ValidationError, options: Mapping[str, str] | None = None) -> 
 
 class Command(BaseCommand):
     help = (
-        "Issue, list, revoke and rotate API keys. "
+        "Issue, list, revoke and rotate API keys; remind owners of keys about to expire. "
         "Run 'manage.py apikey ACTION --help' for the options of an action."
     )
     # Like Django's changepassword: revoking a leaked key must not wait for a settings fix.
@@ -84,6 +86,7 @@ class Command(BaseCommand):
             "list": self.handle_list,
             "revoke": self.handle_revoke,
             "rotate": self.handle_rotate,
+            "remind": self.handle_remind,
         }
         for name, value in options.items():
             # A byte that is not UTF-8 reaches Python as a lone surrogate, which no database
@@ -208,6 +211,34 @@ class Command(BaseCommand):
         else:
             message = _("The old key %(id)s is refused from now on.") % {"id": key.display_id}
         self.stdout.write(self.style.WARNING(message))
+
+    def handle_remind(self, options: dict[str, Any]) -> None:
+        """Remind owners of keys expiring within ``--within``, once per key and window; print
+        each reminder. Raises ``CommandError`` for a window of 0."""
+        from iiniit_auth.portal.reminders import remind
+
+        within: timedelta = options["within"]
+        if within <= timedelta(0):
+            raise CommandError(str(_("--within must be longer than 0.")))
+        reminders = remind(within)
+        for reminder in reminders:
+            key = reminder.key
+            self.stdout.write(
+                _("Reminded %(owner)s of %(id)s (%(name)s), expiring %(when)s%(how)s.")
+                % {
+                    "owner": key.owner.get_username(),
+                    "id": key.display_id,
+                    "name": key.name,
+                    "when": output.when(key.expires_at),
+                    "how": "" if reminder.emailed else str(_(" (no e-mail: signal only)")),
+                }
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                ngettext("%(n)d reminder sent.", "%(n)d reminders sent.", len(reminders))
+                % {"n": len(reminders)}
+            )
+        )
 
     # -- lookups and checks ------------------------------------------------------------------
 
