@@ -128,7 +128,13 @@ IINIIT_AUTH = {
         "orders:write": "Create and change orders",
         "profile:read": "Read your profile",
     },
+    # The developer portal (/developer/): signed-in users may give their own keys and
+    # applications any of these scopes; its pages wear this site's look (templates/base.html).
+    "PORTAL_SCOPES": ["orders:read", "orders:write", "profile:read"],
+    "PORTAL_BASE_TEMPLATE": "base.html",
 }
+# The portal's e-mails to key owners (and Django's own) are printed by runserver.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

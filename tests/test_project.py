@@ -221,6 +221,11 @@ if given["full"]:
     results["anonymous"] = call("get", "/api/ping/")
     results["home"] = call("get", "/")
     results["login"] = call("get", "/accounts/login/")
+    results["home_links_portal"] = 'href="/developer/"' in client.get("/").content.decode()
+    results["portal_anonymous"] = call("get", "/developer/")
+    client.login(username="demo", password="demo")
+    results["portal"] = call("get", "/developer/")
+    client.logout()
     basic = base64.b64encode(f"{given['client_id']}:{given['client_secret']}".encode()).decode()
     token = call(
         "post", "/o/token/", f"Basic {basic}",
@@ -297,6 +302,10 @@ def assert_demo_works(results):
     assert "Bearer " in anonymous["headers"]["WWW-Authenticate"]
     assert results["home"]["status"] == 200
     assert results["login"]["status"] == 200
+    # The developer portal: linked from the home page, for signed-in users only.
+    assert results["home_links_portal"] is True
+    assert results["portal_anonymous"]["status"] == 302
+    assert results["portal"]["status"] == 200
     # The demo OAuth client gets a token for the same API and the same scopes.
     assert results["token"]["status"] == 200
     assert results["token"]["json"]["scope"] == "orders:read"
@@ -315,6 +324,10 @@ def test_demo_setup_prints_working_credentials_and_replaces_them_when_run_again(
 
     first = demo_setup(database)
     assert "http://127.0.0.1:8000/admin/" in first["output"]
+    assert (
+        "Developer portal: http://127.0.0.1:8000/developer/ (sign in as demo / password demo)"
+        in first["output"]
+    )
     assert "admin / password admin" in first["output"]
     assert (
         f'curl -i -H "Authorization: ApiKey {first["key"]}" http://127.0.0.1:8000/api/ping/'

@@ -4,8 +4,8 @@ Idempotent: every run (re)sets the demo accounts' passwords, revokes the demo ke
 runs, issues fresh ones through ``APIKey.objects.issue``, gives the demo OAuth client a new
 secret (``rotate_client_secret``) and makes sure of the demo OAuth applications and the scopes
 each may obtain. It then prints the admin URL, the accounts, the keys (shown this once) and
-commands to paste, the authorization-code + PKCE flow included. For local use only: the
-passwords are well known.
+commands to paste, the authorization-code + PKCE flow included, and where the developer portal
+is, with the account to sign in to it. For local use only: the passwords are well known.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ class Command(BaseCommand):
         ]
 
     def report(self, made: DemoCredentials, base: str) -> None:
-        """Print the admin URL, the accounts, the credentials and ready-to-paste commands."""
+        """Print the portal and admin URLs, the accounts, the credentials and commands to paste."""
         out = self.stdout.write
         heading = self.style.MIGRATE_HEADING
         key_header = f'-H "Authorization: ApiKey {made.key}"'
@@ -266,6 +266,13 @@ class Command(BaseCommand):
         out("")
         out(heading(_("The iiniit_auth demo is ready.")))
         out("")
+        out(
+            _("Developer portal: %(url)s (sign in as %(account)s)")
+            % {
+                "url": f"{base}/developer/",
+                "account": account % {"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
+            }
+        )
         out(_("Admin: %(url)s") % {"url": f"{base}/admin/"})
         out(
             "  "
