@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 # Pin another Django for a matrix leg, e.g. make test VENV=.venv-dj61 PYTHON=python3.12 DJANGO="Django~=6.1.0"
 DJANGO ?=
 PYTEST_ARGS ?=
-# The development tools at exact versions (tools/pins.py says which and why, and makes it).
-# Every pip install below takes it, and so do the isolated environments that pip and
+# The development tools at exact versions (tools/pins.py says which and why); `make upgrade`
+# remakes it. Every pip install below takes it, and so do the isolated environments that pip and
 # build make for the build backend (PIP_BUILD_CONSTRAINT for pip 25.3 and later, which no longer
 # reads PIP_CONSTRAINT there). Django and the other runtime dependencies are not in it.
 CONSTRAINTS := constraints.txt
 PINNED := PIP_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)" PIP_BUILD_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)"
 PIP_INSTALL := $(PINNED) $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: venv demo test lint bench wheel-check clean
+.PHONY: venv demo test lint bench wheel-check upgrade clean
 
 venv: $(VENV)/.installed
 
@@ -52,6 +52,14 @@ wheel-check: venv
 	$(PINNED) $(BIN)/python -m build --wheel --outdir dist/ .
 	$(BIN)/python tools/check_wheel.py dist/
 	$(BIN)/python tools/check_installed.py dist/
+
+# Resolves the development tools afresh into constraints.txt (tools/pins.py; each Python of
+# .ci/matrix must be installed), then rebuilds the virtualenv from the new pins and runs the lint
+# and the suite. A bump is a commit of its own.
+upgrade: venv
+	$(BIN)/python tools/pins.py --output $(CONSTRAINTS)
+	rm -rf $(VENV)
+	$(MAKE) lint test
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info demo.sqlite3

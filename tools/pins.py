@@ -57,8 +57,8 @@ HEADER = """\
 # djangorestframework, django-oauth-toolkit) and what only they need, which stay ranges.
 # Every pip install of the Makefile and .ci/run takes them (PIP_CONSTRAINT).
 #
-# Made by tools/pins.py, which says why this set; not edited by hand, and a bump is a commit of
-# its own. Resolved for:
+# Made by `make upgrade` (tools/pins.py, which says why this set); not edited by hand, and a
+# bump is a commit of its own. Resolved for:
 """
 
 Pins = dict[str, str]  # canonical name -> version
