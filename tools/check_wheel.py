@@ -1,6 +1,9 @@
 """Check that a built wheel carries every file of the package and nothing else of the repository.
 
 Usage: python tools/check_wheel.py DIST_DIR   (exits non-zero, listing what is wrong)
+
+Each pattern of pyproject.toml's package data must match a file of the wheel too: a pattern
+that matches nothing declares files the package does not ship (translations, once).
 """
 
 from __future__ import annotations
@@ -8,10 +11,23 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 REQUIRED = ["iiniit_auth/py.typed", "iiniit_auth/migrations/0001_initial.py"]
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def package_data() -> list[str]:
+    """The package data patterns of pyproject.toml, each prefixed with its package's directory."""
+    tool = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]
+    return [
+        f"{package.replace('.', '/')}/{pattern}"
+        for package, patterns in tool.get("package-data", {}).items()
+        for pattern in patterns
+    ]
 
 
 def main() -> int:
@@ -34,6 +50,12 @@ def main() -> int:
         f"should not be in the wheel: {name}"
         for name in sorted(names)
         if name.split("/")[0] in {"tests", "project", "templates", "bench", "docs", "tools"}
+    ]
+    # By fnmatch, whose * crosses directories: enough to tell a pattern that matches nothing.
+    problems += [
+        f"package data that matches nothing in the wheel: {pattern}"
+        for pattern in package_data()
+        if not any(fnmatchcase(name, pattern) for name in names)
     ]
     for problem in problems:
         print(problem)
