@@ -34,6 +34,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_declared.py
 
 # The benchmark against the peers (docs/performance.md). SQLite unless DATABASE_URL names a
 # PostgreSQL server; e.g. make bench BENCH_ARGS="--keys 1000,100000,1000000".
