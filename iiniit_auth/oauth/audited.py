@@ -102,6 +102,7 @@ class AuditedValidator(DOTOAuth2Validator):  # type: ignore[misc]
 
     # -- authorization codes: one token pair each (RFC 6749 sections 4.1.2 and 10.5) --------
 
+    @sensitive_variables("code", "token")
     def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         """django-oauth-toolkit's; for an authorization code, in one transaction, the code is
         claimed first, then its tokens saved, then the code spent and remembered.
