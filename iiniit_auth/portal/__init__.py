@@ -1,5 +1,5 @@
 """The developer portal: self-service pages where a signed-in user manages their own API keys,
-OAuth applications and the applications they authorised.
+OAuth applications and the applications they authorized.
 
 A project routes it with ``path("developer/", include("iiniit_auth.portal.urls"))``; every
 page needs a signed-in, active user (the project's ``LOGIN_URL``). Like admin, the portal is

@@ -1,4 +1,4 @@
-"""The applications the user authorised: their access tokens acting for the user, and revoking
+"""The applications the user authorized: their access tokens acting for the user, and revoking
 one (with its refresh token) through :func:`iiniit_auth.oauth.tokens.revoke_token`, audited.
 
 The portal's version of django-oauth-toolkit's ``/o/authorized_tokens/``: the same tokens
@@ -50,7 +50,7 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     token = _tokens(request).select_related("application").filter(pk=pk).first()
     if token is None:
-        raise Http404(gettext("You authorised no token with this id."))
+        raise Http404(gettext("You authorized no token with this id."))
     if request.method == "POST":
         revoke_token(token, actor=request.user, ip=client_ip(request), via=RevokedVia.USER)
         return done(

@@ -78,7 +78,7 @@ def page(
         "portal_base": auth_settings().PORTAL_BASE_TEMPLATE,
         "oauth_enabled": oauth_enabled(),
         # Which part of the navigation the page belongs to.
-        "section": next((part for part in SECTIONS if (name or "").startswith(part)), "keys"),
+        "section": next((part for part in SECTIONS if (name or "").startswith(part)), ""),
         **context,
     }
     return render(request, f"iiniit_auth/portal/{template}", context, status=status)

@@ -1,4 +1,4 @@
-"""The applications a user authorised: their tokens, and revoking one, audited."""
+"""The applications a user authorized: their tokens, and revoking one, audited."""
 
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
