@@ -690,17 +690,18 @@ def test_the_base_class_is_abstract_and_the_key_model_concrete():
     assert issubclass(APIKey, AbstractAPIKey)
 
 
-def test_the_key_model_declares_rotate_and_revoke_permissions(db):
+def test_the_key_model_declares_rotate_revoke_and_issue_for_others_permissions(db):
     assert {codename for codename, _label in APIKey._meta.permissions} == {
         "rotate_apikey",
         "revoke_apikey",
+        "issue_for_others",
     }
     stored = set(
         Permission.objects.filter(content_type__app_label="iiniit_auth").values_list(
             "codename", flat=True
         )
     )
-    assert {"rotate_apikey", "revoke_apikey", "view_apikey"} <= stored
+    assert {"rotate_apikey", "revoke_apikey", "issue_for_others", "view_apikey"} <= stored
 
 
 def test_the_migrations_hold_every_model_change(db):

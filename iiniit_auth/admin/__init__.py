@@ -8,7 +8,7 @@ Importing this package (Django's admin autodiscovery does) registers:
 * ``oauth.ApplicationAdmin``, ``oauth_tokens.AccessTokenAdmin`` and ``RefreshTokenAdmin`` in
   place of django-oauth-toolkit's own: applications registered with the client secret shown
   once, allowed scopes, rotate secret, revoke all tokens; read-only, revocable tokens;
-* the overview (``overview.py``), on the app index and at ``apikey/overview/``, with the OAuth
+* the overview (``overview.py``), in the admin index (``overview/``) and on the app index, with the OAuth
   sections ``oauth.py`` adds.
 
 Every write goes through a lifecycle method; nothing here edits a credential by itself.

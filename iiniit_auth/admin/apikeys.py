@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -29,8 +28,8 @@ from iiniit_auth.admin.filters import (
     StatusFilter,
     public_id_terms,
 )
-from iiniit_auth.admin.overview import overview_view
-from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url, styled_forbidden
+from iiniit_auth.admin.overview import overview_url
+from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url
 from iiniit_auth.admin.views import KeyScreens
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 from iiniit_auth.status import EXPIRING_WITHIN, Status, can_revoke, can_rotate, status_of
@@ -187,9 +186,7 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The list, with a link to the overview (the counts and the expiry timeline)."""
-        overview = reverse(
-            f"admin:{self.opts.app_label}_overview", current_app=self.admin_site.name
-        )
+        overview = overview_url(self.admin_site)
         return super().changelist_view(request, {**(extra_context or {}), "overview_url": overview})
 
     # -- change page ----------------------------------------------------------------------
@@ -304,20 +301,6 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
                 ),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    # -- the overview ---------------------------------------------------------------------
-
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(styled_forbidden(self, self.overview_view))
-        # Before Django's own patterns: "<path:object_id>/" would catch "overview/".
-        return [
-            path("overview/", view, name=f"{self.opts.app_label}_overview"),
-            *super().get_urls(),
-        ]
-
-    def overview_view(self, request: HttpRequest) -> HttpResponse:
-        """The counts of the app index, as a page of its own."""
-        return overview_view(self.admin_site, request)
 
 
 def _successor(key: AbstractAPIKey) -> AbstractAPIKey | None:

@@ -322,7 +322,7 @@ _replace(get_id_token_model(), ReadOnlyGrantAdmin)
 _replace(RefreshToken, RefreshTokenAdmin)
 
 
-@overview.section
+@overview.section(Application)
 def oauth_applications(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
     """OAuth applications granted at least one scope, and those granted none. One query."""
     url = events.changelist_url(admin_site, request, Application)
@@ -346,7 +346,7 @@ def oauth_applications(admin_site: AdminSite, request: HttpRequest) -> overview.
     )
 
 
-@overview.section
+@overview.section(AccessToken)
 def oauth_tokens(admin_site: AdminSite, request: HttpRequest) -> overview.Section | None:
     """Access tokens that have not expired. One query."""
     url = events.changelist_url(admin_site, request, AccessToken)

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
+from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
+from iiniit_auth.admin.pages import StyledForbidden
 from iiniit_auth.admin.timeline import Timeline, expiring_timeline
-from iiniit_auth.models import APIKey
+from iiniit_auth.models import APIKey, Overview
 from iiniit_auth.status import (
     EXPIRING_WITHIN,
     RECENTLY_REVOKED_WITHIN,
@@ -62,29 +64,57 @@ class Section:
 
 SectionFunction = Callable[[AdminSite, HttpRequest], Section | None]
 
+
+@dataclass(frozen=True)
+class Registered:
+    """A section's function, and the models whose viewers see it."""
+
+    function: SectionFunction
+    models: tuple[type[Model], ...]
+
+
 #: The registered sections, in the order they are shown.
-SECTIONS: Final[list[SectionFunction]] = []
+SECTIONS: Final[list[Registered]] = []
 
 
-def section(function: SectionFunction) -> SectionFunction:
-    """Register ``function`` as an overview section; it returns None to stay hidden."""
-    SECTIONS.append(function)
-    return function
+def section(*models: type[Model]) -> Callable[[SectionFunction], SectionFunction]:
+    """Register the decorated function as an overview section, shown to staff who may view
+    one of ``models`` in admin; the function may still return None to stay hidden."""
+
+    def register(function: SectionFunction) -> SectionFunction:
+        SECTIONS.append(Registered(function, models))
+        return function
+
+    return register
+
+
+def _viewable(admin_site: AdminSite, request: HttpRequest, models: tuple[type[Model], ...]) -> bool:
+    return any(
+        admin_site.is_registered(model)
+        and admin_site.get_model_admin(model).has_view_permission(request)
+        for model in models
+    )
+
+
+def visible(admin_site: AdminSite, request: HttpRequest) -> bool:
+    """Whether ``request.user`` may see a section, decided without computing one."""
+    return any(_viewable(admin_site, request, entry.models) for entry in SECTIONS)
 
 
 def sections(admin_site: AdminSite, request: HttpRequest) -> list[Section]:
     """The sections ``request.user`` may see, computed now."""
-    found = (function(admin_site, request) for function in SECTIONS)
+    found = (
+        entry.function(admin_site, request)
+        for entry in SECTIONS
+        if _viewable(admin_site, request, entry.models)
+    )
     return [item for item in found if item is not None]
 
 
-@section
+@section(APIKey)
 def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
-    """API keys: authenticating, expiring soon, long unused, recently revoked. One query."""
-    if not admin_site.is_registered(APIKey):
-        return None
-    if not admin_site.get_model_admin(APIKey).has_view_permission(request):
-        return None
+    """API keys: authenticating, expiring soon, long unused, recently revoked. One query for
+    the figures, one for the timeline."""
     now = timezone.now()
     counts = APIKey._default_manager.aggregate(
         active=Count("pk", filter=authenticates(now)),
@@ -123,6 +153,41 @@ def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
         ],
         timeline=expiring_timeline(changelist, now),
     )
+
+
+@admin.register(Overview)
+class OverviewAdmin(StyledForbidden, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The overview in admin's index and sidebar, under the app's models: its one page is the
+    overview. Shown to whoever may see at least one of its sections."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return visible(self.admin_site, request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        view = self.admin_site.admin_view(self.changelist_view)
+        return [path("", view, name=f"{opts.app_label}_{opts.model_name}_changelist")]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return overview_view(self.admin_site, request)
+
+
+def overview_url(admin_site: AdminSite) -> str | None:
+    """The overview's address in ``admin_site``, or None where it is not registered there."""
+    if not admin_site.is_registered(Overview):
+        return None
+    return reverse("admin:iiniit_auth_overview_changelist", current_app=admin_site.name)
 
 
 def overview_view(admin_site: AdminSite, request: HttpRequest) -> HttpResponse:

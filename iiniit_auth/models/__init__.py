@@ -6,6 +6,7 @@ from iiniit_auth.models.audit import CredentialEvent, CredentialEventQuerySet
 from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
 from iiniit_auth.models.oauth import ApplicationPolicy, ApplicationPolicyManager
 from iiniit_auth.models.oauth_codes import RedeemedCode
+from iiniit_auth.models.overview import Overview
 
 __all__ = [
     "NEVER",
@@ -17,5 +18,6 @@ __all__ = [
     "ApplicationPolicyManager",
     "CredentialEvent",
     "CredentialEventQuerySet",
+    "Overview",
     "RedeemedCode",
 ]

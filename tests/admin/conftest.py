@@ -13,7 +13,7 @@ from iiniit_auth.models import APIKey
 ADD_URL = "/admin/iiniit_auth/apikey/add/"
 LIST_URL = "/admin/iiniit_auth/apikey/"
 AUDIT_URL = "/admin/iiniit_auth/credentialevent/"
-OVERVIEW_URL = "/admin/iiniit_auth/apikey/overview/"
+OVERVIEW_URL = "/admin/iiniit_auth/overview/"
 APP_URL = "/admin/iiniit_auth/"
 PLAINTEXT = re.compile(r'id="iiniit-plaintext"[^>]*>([^<]+)<')
 

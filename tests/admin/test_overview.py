@@ -151,13 +151,26 @@ def test_the_overview_shows_only_what_the_user_may_see(staff_client, issue):
 
 
 def test_a_new_section_is_one_more_function(admin_client):
-    @overview.section
+    @overview.section(get_user_model())
     def extra(admin_site, request):
         return overview.Section("OAuth 2.0", [overview.Figure("Applications", 7, "/apps/")])
 
     try:
         html = admin_client.get(OVERVIEW_URL).content.decode()
     finally:
-        overview.SECTIONS.remove(extra)
+        del overview.SECTIONS[-1]
     assert "OAuth 2.0" in html
     assert '<span class="iiniit-figure__count">7</span>' in html
+
+
+def test_the_admin_index_lists_the_overview_without_computing_it(admin_client, issue):
+    issue()
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get("/admin/").content.decode()
+    assert f'href="{OVERVIEW_URL}"' in html
+    assert not [q for q in queries if "COUNT(" in q["sql"] and "iiniit_auth_apikey" in q["sql"]]
+
+
+def test_the_admin_index_lists_the_overview_only_to_who_may_see_a_section(staff_client):
+    assert OVERVIEW_URL not in staff_client("view_credentialevent").get("/admin/").content.decode()
+    assert OVERVIEW_URL in staff_client("view_apikey").get("/admin/").content.decode()

@@ -126,7 +126,7 @@ def screens(made):
     apps = "/admin/oauth2_provider/application"
     return [
         ("app-index", "/admin/iiniit_auth/"),
-        ("overview", "/admin/iiniit_auth/apikey/overview/"),
+        ("overview", "/admin/iiniit_auth/overview/"),
         ("keys", "/admin/iiniit_auth/apikey/"),
         ("key-issue", "/admin/iiniit_auth/apikey/add/"),
         ("key", f"/admin/iiniit_auth/apikey/{key.pk}/change/"),
