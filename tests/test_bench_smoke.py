@@ -65,7 +65,8 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         assert measured["ours_bearer"]["queries"] == 1
         assert measured["floor"]["queries"] == 1  # on the driver's cursor
         assert measured["drf_token"]["ratio"] == 1.0
-        assert measured["floor"]["floor_ratio"] == 1.0
+        floor = measured["floor"]  # a tiny run's noise can put it under the bare view
+        assert floor["floor_ratio"] == (1.0 if floor["overhead_us"] > 0 else None)
         assert measured["bare"]["floor_ratio"] is None
         assert all(each["rounds"] == 2 for each in measured.values())
     judged = {target["name"] for target in results["targets"]}
