@@ -63,7 +63,6 @@ class Join:
     table: Table
     start: int
     end: int
-    nullable: bool
     name: str
 
 
@@ -171,7 +170,7 @@ def compile_statement(
         )
         start = len(columns)
         columns += joined_columns
-        joins.append(Join(joined, start, len(columns), field.null, field.name))
+        joins.append(Join(joined, start, len(columns), field.name))
     # Short aliases and a named parameter: SQLite's cursor rewrites "%s" placeholders with a
     # regular expression over the whole statement on every execution, "%(name)s" ones with
     # one string formatting.
@@ -213,9 +212,10 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     found: M = compiled.table.build(db, connection, row[: compiled.end])
     for join in compiled.joins:
         values = row[join.start : join.end]
-        missing = join.nullable and values[join.table.pk_position] is None
-        # Assigned as any related object is: reading it later costs no query.
-        setattr(found, join.name, None if missing else join.table.build(db, connection, values))
+        # Assigned as any related object is: reading it later costs no query. A LEFT JOIN that
+        # found no row leaves the link alone: it is NULL, and Django reads it as None unasked.
+        if values[join.table.pk_position] is not None:
+            setattr(found, join.name, join.table.build(db, connection, values))
     return found
 
 
