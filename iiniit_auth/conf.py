@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE": None,
     # How long a cached key lives at most, in seconds (never past the key's expiry).
     "CACHE_TTL": 60,
+    # Where the "Try it" curl line of a new key's page (admin, portal) sends it: a path on this
+    # site or a URL; None: no such line (the package cannot know the project's endpoints).
+    "EXAMPLE_URL": None,
     # The developer portal (docs/portal.md). The scopes a signed-in user may grant their own
     # keys and applications: none unless listed.
     "PORTAL_SCOPES": [],
@@ -59,8 +62,6 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
     # The template every portal page extends (blocks: title, css, content).
     "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
-    # Where the curl line of a new key's page sends it: a path on this site or a URL.
-    "PORTAL_EXAMPLE_URL": "/api/ping/",
     # E-mail owners about their keys: made or changed by someone else or from an unusual
     # address, and (manage.py apikey remind) about to expire.
     "PORTAL_EMAILS": True,
@@ -90,13 +91,13 @@ class AuthSettings:
     REALM: str
     CACHE: str | None
     CACHE_TTL: timedelta
+    EXAMPLE_URL: str | None
     PORTAL_SCOPES: frozenset[str]
     PORTAL_SCOPES_FOR: str | None
     PORTAL_MAX_ACTIVE_KEYS: int | None
     PORTAL_MAX_KEY_LIFETIME: timedelta | None
     PORTAL_SUDO_TIMEOUT: timedelta | None
     PORTAL_BASE_TEMPLATE: str
-    PORTAL_EXAMPLE_URL: str
     PORTAL_EMAILS: bool
 
 
@@ -179,9 +180,9 @@ def _portal(raw: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, An
         raise _fail(
             "PORTAL_SUDO_TIMEOUT", "must be None or a number of seconds (or timedelta) >= 0."
         )
-    for name in ("PORTAL_BASE_TEMPLATE", "PORTAL_EXAMPLE_URL"):
-        if not isinstance(raw[name], str) or not raw[name].strip():
-            raise _fail(name, "must be a non-empty string.")
+    base = raw["PORTAL_BASE_TEMPLATE"]
+    if not isinstance(base, str) or not base.strip():
+        raise _fail("PORTAL_BASE_TEMPLATE", "must be a non-empty string.")
     if not isinstance(raw["PORTAL_EMAILS"], bool):
         raise _fail("PORTAL_EMAILS", "must be True or False.")
     return {
@@ -193,7 +194,6 @@ def _portal(raw: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, An
         ),
         "PORTAL_SUDO_TIMEOUT": sudo,
         "PORTAL_BASE_TEMPLATE": raw["PORTAL_BASE_TEMPLATE"],
-        "PORTAL_EXAMPLE_URL": raw["PORTAL_EXAMPLE_URL"],
         "PORTAL_EMAILS": raw["PORTAL_EMAILS"],
     }
 
@@ -251,8 +251,15 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         REALM=realm,
         CACHE=_cache(raw["CACHE"]),
         CACHE_TTL=_cache_ttl(raw["CACHE_TTL"]),
+        EXAMPLE_URL=_example_url(raw["EXAMPLE_URL"]),
         **_portal(raw, registry),
     )
+
+
+def _example_url(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _fail("EXAMPLE_URL", "must be None, a path on this site or a URL.")
+    return value
 
 
 @cache

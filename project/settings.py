@@ -132,6 +132,8 @@ IINIIT_AUTH = {
     # applications any of these scopes; its pages wear this site's look (templates/base.html).
     "PORTAL_SCOPES": ["orders:read", "orders:write", "profile:read"],
     "PORTAL_BASE_TEMPLATE": "base.html",
+    # A new key's page (admin, portal) offers a curl line that calls the example API's ping.
+    "EXAMPLE_URL": "/api/ping/",
 }
 # The portal's e-mails to key owners (and Django's own) are printed by runserver.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -76,6 +76,8 @@ IINIIT_AUTH = {
         "reports:read": "Read reports",
     },
     "DEFAULT_KEY_LIFETIME": timedelta(days=90),
+    # The "Try it" line of a new key's page calls the suite's ping view.
+    "EXAMPLE_URL": "/api/ping/",
 }
 
 REST_FRAMEWORK = {

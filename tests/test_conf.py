@@ -33,13 +33,13 @@ EXPECTED_DEFAULTS = {
     "REALM": "api",
     "CACHE": None,
     "CACHE_TTL": timedelta(seconds=60),
+    "EXAMPLE_URL": None,
     "PORTAL_SCOPES": frozenset(),
     "PORTAL_SCOPES_FOR": None,
     "PORTAL_MAX_ACTIVE_KEYS": 10,
     "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
     "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
     "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
-    "PORTAL_EXAMPLE_URL": "/api/ping/",
     "PORTAL_EMAILS": True,
 }
 
@@ -336,6 +336,19 @@ def test_bad_query_param_name(param):
 
 def test_good_query_param_name():
     assert accepted({"QUERY_PARAM_NAME": "key.v2-x"}, "QUERY_PARAM_NAME") == "key.v2-x"
+
+
+# -- EXAMPLE_URL -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["", " ", 1, b"/api/ping/"])
+def test_bad_example_url(where):
+    names(refused({"EXAMPLE_URL": where}), "EXAMPLE_URL")
+
+
+@pytest.mark.parametrize("where", [None, "/api/ping/", "https://api.example.com/v1/ping"])
+def test_good_example_url(where):
+    assert accepted({"EXAMPLE_URL": where}, "EXAMPLE_URL") == where
 
 
 # -- REALM -------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from iiniit_auth.admin.pages import (
 )
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
+from iiniit_auth.example import example_url
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
 from iiniit_auth.status import can_revoke, can_rotate
@@ -49,8 +50,6 @@ else:
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate:<pk>``).
 ISSUE: Final = "issue"
 KIND: Final = CredentialEvent.Kind.API_KEY
-#: The path the show-once page's curl line calls; any endpoint that accepts the key would do.
-EXAMPLE_PATH = "/api/ping/"
 
 
 def _adminform(form: RotateForm | RevokeForm, *fields: str) -> helpers.AdminForm:
@@ -199,7 +198,7 @@ class KeyScreens(ModelAdmin):
             rotated=rotated,
             plaintext=plaintext,
             header_scheme=auth_settings().HEADER_SCHEME,
-            example_url=request.build_absolute_uri(EXAMPLE_PATH),
+            example_url=example_url(request),
             change_url=change_url(self, key.pk),
         )
 

@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth import once
 from iiniit_auth.conf import auth_settings
+from iiniit_auth.example import example_url
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, APIKey
 from iiniit_auth.portal import policy
@@ -72,11 +73,6 @@ def _expired(form: KeyForm | RotateForm, request: HttpRequest, purpose: str) -> 
     form.data = data
 
 
-def _example_url(request: HttpRequest) -> str:
-    where = auth_settings().PORTAL_EXAMPLE_URL
-    return request.build_absolute_uri(where) if where.startswith("/") else where
-
-
 @sensitive_variables("plaintext")
 def show_once(
     request: HttpRequest,
@@ -95,7 +91,7 @@ def show_once(
             "plaintext": plaintext,
             "rotated": rotated,
             "header_scheme": auth_settings().HEADER_SCHEME,
-            "example_url": _example_url(request),
+            "example_url": example_url(request),
         },
     )
 

@@ -479,3 +479,15 @@ def test_the_show_once_page_lists_the_keys_allowed_networks(admin_client, issue_
     assert "A request from any other address is refused" in networks
     anywhere = issue_form(admin_client, name="anywhere").content.decode()
     assert "Any address" in anywhere[anywhere.index('id="iiniit-networks"') :]
+
+
+def test_without_an_example_url_the_show_once_page_has_no_try_it_line(
+    admin_client, issue_form, settings
+):
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "EXAMPLE_URL": None}
+    html = issue_form(admin_client).content.decode()
+    assert 'id="iiniit-plaintext"' in html
+    assert 'id="iiniit-curl"' not in html
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "EXAMPLE_URL": "https://api.example.com/ping"}
+    html = issue_form(admin_client, name="again").content.decode()
+    assert "'https://api.example.com/ping'</pre>" in html

@@ -36,7 +36,6 @@ def test_the_defaults_grant_nothing_and_bound_keys():
         "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
         "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
         "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
-        "PORTAL_EXAMPLE_URL": "/api/ping/",
         "PORTAL_EMAILS": True,
     }
 
@@ -49,7 +48,6 @@ def test_values_are_read():
         PORTAL_MAX_KEY_LIFETIME=None,
         PORTAL_SUDO_TIMEOUT=300,
         PORTAL_BASE_TEMPLATE="base.html",
-        PORTAL_EXAMPLE_URL="https://api.example.com/v1/ping",
         PORTAL_EMAILS=False,
     )
     assert portal(values) == {
@@ -59,7 +57,6 @@ def test_values_are_read():
         "PORTAL_MAX_KEY_LIFETIME": None,
         "PORTAL_SUDO_TIMEOUT": timedelta(minutes=5),
         "PORTAL_BASE_TEMPLATE": "base.html",
-        "PORTAL_EXAMPLE_URL": "https://api.example.com/v1/ping",
         "PORTAL_EMAILS": False,
     }
     assert built(PORTAL_SUDO_TIMEOUT=None).PORTAL_SUDO_TIMEOUT is None
@@ -93,7 +90,6 @@ def test_portal_scopes_must_be_a_list_of_names(value):
         ("PORTAL_SUDO_TIMEOUT", float("inf")),
         ("PORTAL_BASE_TEMPLATE", ""),
         ("PORTAL_BASE_TEMPLATE", None),
-        ("PORTAL_EXAMPLE_URL", " "),
         ("PORTAL_EMAILS", "yes"),
     ],
 )
