@@ -9,14 +9,14 @@ nothing. Every write goes through a lifecycle function.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -42,11 +42,6 @@ from iiniit_auth.models.oauth import (
     rotate_client_secret,
 )
 from iiniit_auth.oauth.tokens import revoke_application_tokens
-
-if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
-    ModelAdmin = admin.ModelAdmin[Any]
-else:
-    ModelAdmin = admin.ModelAdmin
 
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate-secret:<pk>``).
 REGISTER: Final = "register-application"
@@ -74,7 +69,7 @@ def has_policy_perm(request: HttpRequest, codename: str) -> bool:
     return request.user.has_perm(f"{ApplicationPolicy._meta.app_label}.{codename}")
 
 
-class ApplicationScreens(ModelAdmin):
+class ApplicationScreens(owners.MakesCredentials):
     """The screens of :class:`~iiniit_auth.admin.oauth.ApplicationAdmin` beyond Django's own:
     register (the add view), show the client secret once, rotate it, revoke every token; their
     permissions and their URLs."""
@@ -95,54 +90,17 @@ class ApplicationScreens(ModelAdmin):
         rotate their secrets, within the rule of :mod:`iiniit_auth.admin.owners`."""
         return f"{ApplicationPolicy._meta.app_label}.register_for_others"
 
-    def acting(self, request: HttpRequest) -> owners.Acting:
-        """``request.user`` at a screen that makes a client secret (:mod:`~.owners`)."""
-        app, model = self.opts.app_label, self.opts.model_name
-        return owners.Acting(
-            actor=request.user,
-            permission=self.for_others_permission,
-            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
-        )
-
-    # -- URLs -----------------------------------------------------------------------------
-
     def get_urls(self) -> list[URLPattern]:
-        app, model = self.opts.app_label, self.opts.model_name
-
-        def wrap(view: Any) -> Any:
-            return self.admin_site.admin_view(styled_forbidden(self, view))
-
-        # Before Django's own patterns, whose "<path:object_id>/" would catch these.
-        own = [
-            path(
-                "owner-autocomplete/",
-                self.admin_site.admin_view(self.owners_view),
-                name=f"{app}_{model}_owners",
-            ),
-            path(
-                "<path:object_id>/rotate-secret/",
-                wrap(self.rotate_secret_view),
-                name=f"{app}_{model}_rotate_secret",
-            ),
-            path(
-                "<path:object_id>/revoke-tokens/",
-                wrap(self.revoke_tokens_view),
-                name=f"{app}_{model}_revoke_tokens",
-            ),
-        ]
-        return own + super().get_urls()
+        return self.screen_urls(
+            ("<path:object_id>/rotate-secret/", self.rotate_secret_view, "rotate_secret"),
+            ("<path:object_id>/revoke-tokens/", self.revoke_tokens_view, "revoke_tokens"),
+        )
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Register through ``register_application``; the answer shows the secret once."""
         return styled_forbidden(self, self.register_view)(request)
-
-    def owners_view(self, request: HttpRequest) -> HttpResponse:
-        """The add form's user search: the users this staff user may register for."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return owners.search_view(request, self.for_others_permission)
 
     # -- the screens ----------------------------------------------------------------------
 

@@ -19,18 +19,26 @@ convenience, never the check. ``manage.py apikey`` is shell access and is not re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext
 
-from iiniit_auth.admin.pages import client_ip
+from iiniit_auth.admin.pages import client_ip, styled_forbidden
 from iiniit_auth.models.audit import CredentialEvent, username
+
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
+    ModelAdmin = admin.ModelAdmin[Any]
+else:
+    ModelAdmin = admin.ModelAdmin
 
 #: How many users one page of the owner search lists.
 PAGE_SIZE: Final = 20
@@ -187,3 +195,53 @@ def record_denied(
             "reason": reason,
         },
     )
+
+
+class MakesCredentials(ModelAdmin):
+    """A ``ModelAdmin`` whose screens make credentials acting as a chosen owner (API keys, OAuth
+    applications): the rule of this module, the owner search and the screens' URLs."""
+
+    @property
+    def for_others_permission(self) -> str:
+        """The permission to act for other users, ``"app_label.codename"``."""
+        raise NotImplementedError
+
+    def acting(self, request: HttpRequest) -> Acting:
+        """``request.user`` at a screen that makes a credential."""
+        app, model = self.opts.app_label, self.opts.model_name
+        return Acting(
+            actor=request.user,
+            permission=self.for_others_permission,
+            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
+        )
+
+    def owners_view(self, request: HttpRequest) -> HttpResponse:
+        """The add form's owner search: the users this staff user may make a credential for."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return search_view(request, self.for_others_permission)
+
+    def screen_urls(
+        self, *screens: tuple[str, Callable[..., HttpResponse], str]
+    ) -> list[URLPattern]:
+        """The owner search and ``screens`` (``(route, view, name suffix)``, each refused with
+        admin's look), before Django's own patterns, whose ``<path:object_id>/`` would catch
+        them."""
+        app, model = self.opts.app_label, self.opts.model_name
+        site = self.admin_site
+        return [
+            path(
+                "owner-autocomplete/",
+                site.admin_view(self.owners_view),
+                name=f"{app}_{model}_owners",
+            ),
+            *(
+                path(
+                    route,
+                    site.admin_view(styled_forbidden(self, view)),
+                    name=f"{app}_{model}_{suffix}",
+                )
+                for route, view, suffix in screens
+            ),
+            *super().get_urls(),
+        ]

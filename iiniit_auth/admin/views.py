@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -41,11 +41,6 @@ from iiniit_auth.example import example_url
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
 from iiniit_auth.status import can_revoke, can_rotate
-
-if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
-    ModelAdmin = admin.ModelAdmin[AbstractAPIKey]
-else:
-    ModelAdmin = admin.ModelAdmin
 
 #: The purpose of the add form's one-time tokens (a rotate form's is ``rotate:<pk>``).
 ISSUE: Final = "issue"
@@ -76,7 +71,7 @@ def _with_new_token(form: IssueForm | RotateForm, request: HttpRequest, purpose:
     form.data = data
 
 
-class KeyScreens(ModelAdmin):
+class KeyScreens(owners.MakesCredentials):
     """The screens of :class:`~iiniit_auth.admin.apikeys.APIKeyAdmin` beyond Django's own:
     issue (the add view), show once, rotate, revoke, revoke several; their permissions and
     their URLs."""
@@ -100,34 +95,11 @@ class KeyScreens(ModelAdmin):
         :mod:`iiniit_auth.admin.owners`."""
         return f"{self.opts.app_label}.issue_for_others"
 
-    def acting(self, request: HttpRequest) -> owners.Acting:
-        """``request.user`` at a screen that makes a key (:mod:`iiniit_auth.admin.owners`)."""
-        app, model = self.opts.app_label, self.opts.model_name
-        return owners.Acting(
-            actor=request.user,
-            permission=self.for_others_permission,
-            search_url=reverse(f"admin:{app}_{model}_owners", current_app=self.admin_site.name),
-        )
-
-    # -- URLs -----------------------------------------------------------------------------
-
     def get_urls(self) -> list[URLPattern]:
-        app, model = self.opts.app_label, self.opts.model_name
-
-        def wrap(view: Any) -> Any:
-            return self.admin_site.admin_view(styled_forbidden(self, view))
-
-        # Before Django's own patterns, whose "<path:object_id>/" would catch these.
-        own = [
-            path(
-                "owner-autocomplete/",
-                self.admin_site.admin_view(self.owners_view),
-                name=f"{app}_{model}_owners",
-            ),
-            path("<path:object_id>/rotate/", wrap(self.rotate_view), name=f"{app}_{model}_rotate"),
-            path("<path:object_id>/revoke/", wrap(self.revoke_view), name=f"{app}_{model}_revoke"),
-        ]
-        return own + super().get_urls()
+        return self.screen_urls(
+            ("<path:object_id>/rotate/", self.rotate_view, "rotate"),
+            ("<path:object_id>/revoke/", self.revoke_view, "revoke"),
+        )
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -144,12 +116,6 @@ class KeyScreens(ModelAdmin):
         ]
         # AdminForm lays out any form; django-stubs types it for model forms only.
         return helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
-
-    def owners_view(self, request: HttpRequest) -> HttpResponse:
-        """The add form's owner search: the users this staff user may issue a key for."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return owners.search_view(request, self.for_others_permission)
 
     # -- the screens ----------------------------------------------------------------------
 
