@@ -3,7 +3,9 @@
 Usage: python tools/check_wheel.py DIST_DIR   (exits non-zero, listing what is wrong)
 
 Each pattern of pyproject.toml's package data must match a file of the wheel too: a pattern
-that matches nothing declares files the package does not ship (translations, once).
+that matches nothing declares files the package does not ship (translations, once). The license
+file must be in the wheel's ``.dist-info/licenses/`` and named by its metadata
+(tools/artifacts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tomllib
 import zipfile
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+from artifacts import license_problems  # tools/, this script's own directory
 
 REQUIRED = ["iiniit_auth/py.typed", "iiniit_auth/migrations/0001_initial.py"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -36,7 +40,8 @@ def main() -> int:
     if not wheels:
         print(f"No iiniit_auth wheel in {dist}/")
         return 1
-    names = set(zipfile.ZipFile(wheels[-1]).namelist())
+    wheel = zipfile.ZipFile(wheels[-1])
+    names = set(wheel.namelist())
     git = shutil.which("git") or "git"
     tracked = subprocess.run(  # noqa: S603 - fixed arguments, no user input
         [git, "ls-files", "iiniit_auth"], capture_output=True, text=True, check=True
@@ -57,6 +62,12 @@ def main() -> int:
         for pattern in package_data()
         if not any(fnmatchcase(name, pattern) for name in names)
     ]
+    dist_info = next(name.split("/")[0] for name in names if name.endswith(".dist-info/METADATA"))
+    licenses = f"{dist_info}/licenses/"
+    problems += license_problems(
+        wheel.read(f"{dist_info}/METADATA").decode("utf-8"),
+        {name.removeprefix(licenses) for name in names if name.startswith(licenses)},
+    )
     for problem in problems:
         print(problem)
     print(f"{wheels[-1].name}: {len(names)} files, {len(problems)} problem(s)")
