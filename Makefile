@@ -17,7 +17,8 @@ PIP_INSTALL := $(PINNED) $(BIN)/python -m pip install --quiet --disable-pip-vers
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+# iiniit_auth/__init__.py holds the version, which the installed metadata copies.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) iiniit_auth/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -e ".[test,lint,example]" $(if $(DJANGO),"$(DJANGO)")
 	touch $@
