@@ -25,6 +25,7 @@ from django.utils import timezone
 from iiniit_auth import lookup, signals
 from iiniit_auth.cache import KeyCache, all_key_models, key_cache, key_models
 from iiniit_auth.models import AbstractAPIKey
+from iiniit_auth.models.managers import authenticating
 
 
 def forget_on_commit(model: type[AbstractAPIKey], public_ids: Iterable[str], using: str) -> None:
@@ -119,8 +120,7 @@ def _forget_keys_of(
     for model in _owned_by(owner):
         public_ids = (
             lookup.readable(model, router.db_for_read(model))
-            .filter(owner=owner_pk, revoked_at__isnull=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=since))
+            .filter(authenticating(since), owner=owner_pk)
             .values_list("public_id", flat=True)
         )
         store.forget(model, public_ids)

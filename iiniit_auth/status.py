@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from iiniit_auth.models import AbstractAPIKey
+from iiniit_auth.models.managers import authenticating
 
 #: A key whose expiry is this near is flagged "expiring".
 EXPIRING_WITHIN: Final = timedelta(days=7)
@@ -45,13 +46,8 @@ class Status(models.TextChoices):
     REVOKED = "revoked", _("revoked")
 
 
-def authenticates(now: datetime) -> Q:
-    """Keys that authenticate at ``now`` (as ``APIKey.objects.active()``, at a given time)."""
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-
-
 def _unrotated(now: datetime) -> Q:
-    return authenticates(now) & Q(rotated_at__isnull=True)
+    return authenticating(now) & Q(rotated_at__isnull=True)
 
 
 def badge_q(status: Status, now: datetime) -> Q:
@@ -71,7 +67,7 @@ def badge_q(status: Status, now: datetime) -> Q:
 def unused_q(now: datetime) -> Q:
     """Keys that authenticate but were not used for ``UNUSED_FOR`` (nor ever, if older)."""
     cutoff = now - UNUSED_FOR
-    return authenticates(now) & (
+    return authenticating(now) & (
         Q(last_used_at__lt=cutoff) | Q(last_used_at__isnull=True, created_at__lt=cutoff)
     )
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from iiniit_auth.models import APIKey
+from iiniit_auth.models.managers import authenticating
 from iiniit_auth.status import (
     Status,
-    authenticates,
     badge_q,
     can_revoke,
     can_rotate,
@@ -35,8 +35,8 @@ def test_each_key_wears_exactly_the_badge_its_query_finds(issue):
         by_python = {key.pk for key in every if status_of(key, now) == status}
         assert by_sql == by_python, status
     assert sum(1 for key in every if status_of(key, now) == Status.REVOKED) == 2
-    authenticating = set(APIKey.objects.filter(authenticates(now)).values_list("pk", flat=True))
-    assert authenticating == set(APIKey.objects.active().values_list("pk", flat=True))
+    accepted = set(APIKey.objects.filter(authenticating(now)).values_list("pk", flat=True))
+    assert accepted == set(APIKey.objects.active().values_list("pk", flat=True))
 
 
 def test_rotation_and_revocation_are_offered_by_state(issue):

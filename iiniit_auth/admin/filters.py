@@ -27,10 +27,10 @@ from django.utils.translation import gettext_lazy as _
 from iiniit_auth import keys, scopes
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKeyQuerySet
+from iiniit_auth.models.managers import authenticating
 from iiniit_auth.status import (
     EXPIRING_WITHIN,
     Status,
-    authenticates,
     badge_q,
     recently_revoked_q,
     unused_q,
@@ -65,7 +65,7 @@ class StatusFilter(admin.SimpleListFilter):
         value = self.value()
         now = timezone.now()
         if value == AUTHENTICATES:
-            return queryset.filter(authenticates(now))
+            return queryset.filter(authenticating(now))
         if value in Status.values:
             return queryset.filter(badge_q(Status(value), now))
         return None

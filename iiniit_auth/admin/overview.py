@@ -28,12 +28,12 @@ from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
 from iiniit_auth.admin.pages import StyledForbidden
 from iiniit_auth.admin.timeline import Timeline, expiring_timeline
 from iiniit_auth.models import APIKey, Overview
+from iiniit_auth.models.managers import authenticating
 from iiniit_auth.status import (
     EXPIRING_WITHIN,
     RECENTLY_REVOKED_WITHIN,
     UNUSED_FOR,
     Status,
-    authenticates,
     badge_q,
     recently_revoked_q,
     unused_q,
@@ -117,7 +117,7 @@ def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
     the figures, one for the timeline."""
     now = timezone.now()
     counts = APIKey._default_manager.aggregate(
-        active=Count("pk", filter=authenticates(now)),
+        active=Count("pk", filter=authenticating(now)),
         expiring=Count("pk", filter=badge_q(Status.EXPIRING, now)),
         unused=Count("pk", filter=unused_q(now)),
         revoked=Count("pk", filter=recently_revoked_q(now)),

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from iiniit_auth.models import APIKey
-from iiniit_auth.status import authenticates
+from iiniit_auth.models.managers import authenticating
 
 #: How many days ahead the timeline looks.
 DAYS: Final = 30
@@ -63,7 +63,7 @@ def expiring_q(now: datetime, days: int = DAYS) -> Q:
 
     A rotated key's expiry is its grace period's end, planned when it was rotated: not counted.
     """
-    return authenticates(now) & Q(
+    return authenticating(now) & Q(
         rotated_at__isnull=True, expires_at__lte=now + timedelta(days=days)
     )
 

@@ -22,7 +22,13 @@ from iiniit_auth import networks, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import KeyStateError, RefusalReason
 from iiniit_auth.models.audit import AnyUser, CredentialEvent, redact_keys
-from iiniit_auth.models.managers import NAME_MAX_LENGTH, NEVER, REASON_MAX_LENGTH, APIKeyManager
+from iiniit_auth.models.managers import (
+    NAME_MAX_LENGTH,
+    NEVER,
+    REASON_MAX_LENGTH,
+    APIKeyManager,
+    authenticating,
+)
 
 
 class AbstractAPIKey(models.Model):
@@ -231,10 +237,7 @@ class AbstractAPIKey(models.Model):
         with self._restored_on_error("rotated_at", "expires_at"):
             done = (
                 type(self)
-                ._default_manager.filter(
-                    pk=self.pk, revoked_at__isnull=True, rotated_at__isnull=True
-                )
-                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+                ._default_manager.filter(authenticating(now), pk=self.pk, rotated_at__isnull=True)
                 .update(rotated_at=now, expires_at=retire_at)
             )
             if not done:

@@ -44,16 +44,21 @@ class _Never:
 NEVER: Final = _Never()
 
 
+def authenticating(now: datetime) -> Q:
+    """The one definition of a key that authenticates at ``now``, its owner's state aside: not
+    revoked, not expired (from the instant of ``expires_at``, as ``is_expired()``). A rotated
+    key in its grace period counts. Used by the queryset, the lifecycle, the admin's status and
+    overview, and the cache's invalidation."""
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 class APIKeyQuerySet(models.QuerySet["AbstractAPIKey"]):
     """Filters over keys. Every one is a single SQL query."""
 
     def active(self, now: datetime | None = None) -> APIKeyQuerySet:
         """Keys not revoked and not expired at ``now`` (default: now); a rotated key in its
         grace period counts. Expired from the instant of ``expires_at``, as ``is_expired()``."""
-        now = timezone.now() if now is None else now
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
+        return self.filter(authenticating(timezone.now() if now is None else now))
 
     def expiring_within(self, delta: timedelta, now: datetime | None = None) -> APIKeyQuerySet:
         """Keys active at ``now`` (default: now) whose expiry falls within ``delta`` of it."""

@@ -25,6 +25,7 @@ from iiniit_auth.conf import auth_settings
 from iiniit_auth.example import example_url
 from iiniit_auth.exceptions import KeyStateError
 from iiniit_auth.models import AbstractAPIKey, APIKey
+from iiniit_auth.models.managers import authenticating
 from iiniit_auth.portal import policy
 from iiniit_auth.portal.forms import KeyForm, RevokeForm, RotateForm
 from iiniit_auth.portal.pages import (
@@ -38,7 +39,7 @@ from iiniit_auth.portal.pages import (
     user_of,
 )
 from iiniit_auth.portal.sudo import sudo_required
-from iiniit_auth.status import authenticates, can_revoke, can_rotate, status_of
+from iiniit_auth.status import can_revoke, can_rotate, status_of
 
 #: The purpose of the create form's one-time tokens (a rotate form's is ``portal-rotate:<pk>``).
 CREATE: Final = "portal-create"
@@ -101,8 +102,8 @@ def list_view(request: HttpRequest) -> HttpResponse:
     """The user's keys: those that authenticate now, then the latest revoked and expired."""
     now = timezone.now()
     mine = APIKey.objects.filter(owner=user_of(request))
-    active = list(mine.filter(authenticates(now)))
-    inactive = list(mine.exclude(authenticates(now))[:INACTIVE_SHOWN])
+    active = list(mine.filter(authenticating(now)))
+    inactive = list(mine.exclude(authenticating(now))[:INACTIVE_SHOWN])
     grantable = policy.grantable_scopes(request.user)
     rows = [
         {
