@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Pin another Django for a matrix leg, e.g. make test VENV=.venv-dj61 PYTHON=python3.12 DJANGO="Django~=6.1.0"
+# Pin another Django for a matrix leg (.ci/matrix), e.g.
+#   make test VENV=.venv-py312-dj61 PYTHON="$(python3 tools/find_python.py 3.12)" DJANGO="Django~=6.1.0"
 DJANGO ?=
 PYTEST_ARGS ?=
 # The development tools at exact versions (tools/pins.py says which and why); `make upgrade`
