@@ -14,7 +14,7 @@ CONSTRAINTS := constraints.txt
 PINNED := PIP_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)" PIP_BUILD_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)"
 PIP_INSTALL := $(PINNED) $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: venv demo test lint bench wheel-check upgrade clean
+.PHONY: venv demo test lint bench wheel-check sdist-check upgrade clean
 
 venv: $(VENV)/.installed
 
@@ -55,6 +55,12 @@ wheel-check: venv
 	$(PINNED) $(BIN)/python -m build --wheel --outdir dist/ .
 	$(BIN)/python tools/check_wheel.py dist/
 	$(BIN)/python tools/check_installed.py dist/
+
+# The sdist, built with the pinned backend: tools/check_sdist.py checks what it holds, then
+# installs it unpacked, under its own pins, in a new virtualenv and runs a part of the suite there.
+sdist-check: venv
+	$(PINNED) $(BIN)/python -m build --sdist --outdir dist/ .
+	$(BIN)/python tools/check_sdist.py dist/
 
 # Resolves the development tools afresh into constraints.txt (tools/pins.py; each Python of
 # .ci/matrix must be installed), then rebuilds the virtualenv from the new pins and runs the lint

@@ -1,4 +1,4 @@
-"""What the checks of the wheel and of the sdist share: the license.
+"""What the checks of the wheel and of the sdist share: the license, and ``twine check``.
 
 The license travels as PEP 639 has it: each file of pyproject.toml's ``license-files`` (file
 names, not globs) in the artifact, named by a ``License-File`` field of its metadata, beside a
@@ -8,6 +8,8 @@ names, not globs) in the artifact, named by a ``License-File`` field of its meta
 from __future__ import annotations
 
 import email.parser
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -37,3 +39,21 @@ def license_problems(metadata_text: str, present: set[str]) -> list[str]:
             f"not pyproject.toml's {project['license']!r}"
         )
     return problems
+
+
+def twine_problems(path: Path) -> list[str]:
+    """``twine check --strict`` of the artifact at ``path``: what it complains of, if anything."""
+    checked = subprocess.run(  # noqa: S603 - our own interpreter and path
+        [sys.executable, "-m", "twine", "check", "--strict", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if checked.returncode:
+        return [
+            f"twine check --strict: {line}"
+            for line in (checked.stdout + checked.stderr).splitlines()
+            if line.strip()
+        ]
+    print(checked.stdout.strip())
+    return []

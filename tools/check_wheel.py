@@ -4,8 +4,8 @@ Usage: python tools/check_wheel.py DIST_DIR   (exits non-zero, listing what is w
 
 Each pattern of pyproject.toml's package data must match a file of the wheel too: a pattern
 that matches nothing declares files the package does not ship (translations, once). The license
-file must be in the wheel's ``.dist-info/licenses/`` and named by its metadata
-(tools/artifacts.py).
+file must be in the wheel's ``.dist-info/licenses/`` and named by its metadata, and
+``twine check --strict`` must pass (tools/artifacts.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import zipfile
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from artifacts import license_problems  # tools/, this script's own directory
+from artifacts import license_problems, twine_problems  # tools/, this script's own directory
 
 REQUIRED = ["iiniit_auth/py.typed", "iiniit_auth/migrations/0001_initial.py"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -68,6 +68,7 @@ def main() -> int:
         wheel.read(f"{dist_info}/METADATA").decode("utf-8"),
         {name.removeprefix(licenses) for name in names if name.startswith(licenses)},
     )
+    problems += twine_problems(wheels[-1])
     for problem in problems:
         print(problem)
     print(f"{wheels[-1].name}: {len(names)} files, {len(problems)} problem(s)")
