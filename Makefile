@@ -14,7 +14,7 @@ CONSTRAINTS := constraints.txt
 PINNED := PIP_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)" PIP_BUILD_CONSTRAINT="$(CURDIR)/$(CONSTRAINTS)"
 PIP_INSTALL := $(PINNED) $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: venv demo test lint bench wheel-check sdist-check upgrade clean
+.PHONY: venv demo test lint docs bench wheel-check sdist-check upgrade clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,15 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python tools/check_declared.py
+
+# The documentation site (mkdocs.yml), into site/: every warning is an error, so a link to a page
+# or a heading that does not exist fails the build.
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml $(CONSTRAINTS)
+	$(PIP_INSTALL) -e ".[docs]" $(if $(DJANGO),"$(DJANGO)")
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(BIN)/mkdocs build --strict
 
 # The benchmark against the peers (docs/performance.md). SQLite unless DATABASE_URL names a
 # PostgreSQL server; e.g. make bench BENCH_ARGS="--keys 1000,100000,1000000".
@@ -71,4 +80,4 @@ upgrade: venv
 	$(MAKE) lint test
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info demo.sqlite3
+	rm -rf $(VENV) dist build site *.egg-info demo.sqlite3
