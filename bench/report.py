@@ -45,7 +45,7 @@ def render(report: dict[str, Any]) -> str:
             f"| {result['label']} | " + " | ".join(cells) + f" | {result['queries']} "
             f"| {result['status']} |"
         )
-    lines += ["", "| limit | at | measured | limit | |", "|---|---:|---:|---:|---|"]
+    lines += ["", "| target | at | measured | limit | |", "|---|---:|---:|---:|---|"]
     for target in judged(report):
         at = f"{target['keys']:,} keys" if target["keys"] else ""
         mark = "met" if target["met"] else "**not met**"

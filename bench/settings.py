@@ -73,6 +73,11 @@ CACHES = {
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Issuing the measured key mails its owner a notice: rendered from the app's templates, kept
+# in memory.
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
 IINIIT_AUTH = {"SCOPES": {"bench:read": "Read the benchmark"}}
 
 REST_FRAMEWORK = {
