@@ -33,18 +33,9 @@ class KeyStateError(IiniitAuthError):
 class RefusalReason(StrEnum):
     """Why a presented credential was refused. Recorded in the audit log, never sent to a client."""
 
-    UNKNOWN = "unknown"
     DIGEST_MISMATCH = "digest_mismatch"
     REVOKED = "revoked"
     EXPIRED = "expired"
     ROTATED = "rotated"
     OWNER_INACTIVE = "owner_inactive"
     NETWORK = "network"
-
-
-class CredentialRefused(IiniitAuthError):
-    """A well-formed credential that may not be used now; ``reason`` says why (for the audit log)."""
-
-    def __init__(self, reason: RefusalReason) -> None:
-        self.reason = reason
-        super().__init__(f"Credential refused: {reason.value}.")
