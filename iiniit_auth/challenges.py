@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from iiniit_auth.conf import auth_settings
+from iiniit_auth.conf import HTTP_TOKEN, auth_settings
 
 if TYPE_CHECKING:  # djangorestframework-stubs' name for the type of APIException.detail
     from rest_framework.exceptions import _Detail
@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # djangorestframework-stubs' name for the type of APIExceptio
 #: Longer Authorization values or key parameters are refused unread (400).
 MAX_CREDENTIAL_LENGTH = 2048
 
-_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token (tchar)
 TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 9110 section 11.2
 # What this module keeps on a request, read back with vars(): a DRF request hands an unknown
 # attribute on to Django's request, at the cost of two exceptions, on every request.
@@ -120,7 +119,7 @@ def read_authorization(request: Request, scheme: str) -> str | None:
         well_formed = _exactly(scheme).fullmatch(header)
         if well_formed is not None:
             return well_formed.group(1)
-    found = _SCHEME.match(header)
+    found = HTTP_TOKEN.match(header)
     if found is None:
         raise InvalidRequest(scheme, gettext_noop("The Authorization header has no scheme."))
     if found.group().lower() != scheme.lower():

@@ -20,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from iiniit_auth import keys
+
 SETTING_NAME = "IINIIT_AUTH"
 
 #: Every setting and its default, in one place (STYLE.md rule 1). docs/settings.md lists them.
@@ -68,8 +70,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
-_PREFIX = re.compile(r"[a-z][a-z0-9]{1,15}")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 token
+#: An HTTP token (RFC 9110 section 5.6.2): what an auth-scheme is made of.
+HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _QDTEXT = re.compile(r"[\t\x20\x21\x23-\x5b\x5d-\x7e]*")  # RFC 9110 section 5.6.4, ASCII only
 _PARAM = re.compile(r"[A-Za-z0-9_.-]+")
 #: The longest default lifetime accepted: now + lifetime must stay a valid date everywhere.
@@ -207,12 +209,16 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         )
     raw = {**DEFAULTS, **user}
     prefix = raw["KEY_PREFIX"]
-    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+    if not isinstance(prefix, str) or not keys.PREFIX.fullmatch(prefix):
         raise _fail(
             "KEY_PREFIX", "must be 2-16 lowercase letters and digits, starting with a letter."
         )
     scheme = raw["HEADER_SCHEME"]
-    if not isinstance(scheme, str) or not _TOKEN.fullmatch(scheme) or scheme.lower() == "bearer":
+    if (
+        not isinstance(scheme, str)
+        or not HTTP_TOKEN.fullmatch(scheme)
+        or scheme.lower() == "bearer"
+    ):
         raise _fail("HEADER_SCHEME", "must be an RFC 9110 token other than Bearer, e.g. ApiKey.")
     param = raw["QUERY_PARAM_NAME"]
     if not isinstance(param, str) or not _PARAM.fullmatch(param):

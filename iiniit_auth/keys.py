@@ -38,7 +38,13 @@ BODY_LENGTH = PUBLIC_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH
 MAX_KEY_LENGTH = 16 + 1 + BODY_LENGTH
 
 _BODY = re.compile(rf"[0-9A-Za-z]{{{BODY_LENGTH}}}")
-_PUBLIC_ID = re.compile(rf"[0-9A-Za-z]{{{PUBLIC_ID_LENGTH}}}")
+#: A key's public id (what admin, logs and commands name a key by).
+PUBLIC_ID = re.compile(rf"[0-9A-Za-z]{{{PUBLIC_ID_LENGTH}}}")
+#: A key prefix (``KEY_PREFIX``): 2-16 lowercase letters and digits, starting with a letter.
+PREFIX = re.compile(r"[a-z][a-z0-9]{1,15}")
+#: Anything shaped like a key of any prefix. Deliberately loose (no word boundaries, any
+#: checksum): a key with one character mistyped or appended still reveals almost all its secret.
+KEY_SHAPED = re.compile(rf"{PREFIX.pattern}_[0-9A-Za-z]{{{BODY_LENGTH}}}")
 
 
 class NewKey(NamedTuple):
@@ -77,7 +83,7 @@ def generate(prefix: str, public_id: str | None = None) -> NewKey:
     Raises ``ValueError`` for a public id that is not 10 base62 characters.
     """
     public_id = public_id or new_public_id()
-    if not _PUBLIC_ID.fullmatch(public_id):
+    if not PUBLIC_ID.fullmatch(public_id):
         raise ValueError("A public id is 10 base62 characters.")
     secret = _random(SECRET_LENGTH)
     head = f"{prefix}_{public_id}{secret}"

@@ -17,7 +17,6 @@ message, even when a key is pasted where its public id belongs.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,8 +37,6 @@ from iiniit_auth.models.audit import AnyUser
 
 #: Anything shaped like a full key, whatever its prefix, anywhere in a text: such a text is
 #: refused unread and never echoed (it may be a live secret pasted into the wrong place).
-_KEY_SHAPED = re.compile(rf"[a-z][a-z0-9]{{1,15}}_[0-9A-Za-z]{{{keys.BODY_LENGTH}}}")
-_PUBLIC_ID = re.compile(rf"[0-9A-Za-z]{{{keys.PUBLIC_ID_LENGTH}}}")
 
 
 def _encodes(text: str) -> bool:
@@ -262,7 +259,7 @@ class Command(BaseCommand):
 
         Something shaped like a key is refused without a lookup, and its text is never echoed.
         """
-        if _KEY_SHAPED.search(username):
+        if keys.KEY_SHAPED.search(username):
             raise CommandError(
                 _(
                     "--owner must be a username, not an API key: it was not used. A key typed on "
@@ -286,10 +283,10 @@ class Command(BaseCommand):
         """
         prefix = auth_settings().KEY_PREFIX
         text = text.strip()
-        if _KEY_SHAPED.search(text) or len(text) >= keys.BODY_LENGTH:
+        if keys.KEY_SHAPED.search(text) or len(text) >= keys.BODY_LENGTH:
             raise CommandError(self._pasted_key_message(text, prefix))
         public_id = text.removeprefix(f"{prefix}_")
-        if not _PUBLIC_ID.fullmatch(public_id):
+        if not keys.PUBLIC_ID.fullmatch(public_id):
             # Not echoed either: a mangled key (a character short) is still mostly secret.
             raise CommandError(
                 _(
@@ -328,7 +325,7 @@ class Command(BaseCommand):
 
     def _refuse_key_shaped(self, text: str, option: str) -> None:
         # Names and reasons are shown in lists and kept in the audit log: never a secret.
-        if _KEY_SHAPED.search(text):
+        if keys.KEY_SHAPED.search(text):
             raise CommandError(
                 _(
                     "%(option)s must not contain an API key: it is shown in lists and kept in "
