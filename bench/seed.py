@@ -99,7 +99,7 @@ class Seeder:
         )
         set_token_value(token, bearer)  # hashed at rest: only the checksum is stored
         token.save()
-        headers["dot"] = headers["ours_bearer"] = f"Bearer {bearer}"
+        headers["dot"] = headers["ours_bearer"] = headers["floor_bearer"] = f"Bearer {bearer}"
 
         key, plaintext = APIKey.objects.issue(owner=alice, name="bench", scopes=["bench:read"])
         self._public_ids.add(key.public_id)

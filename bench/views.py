@@ -36,16 +36,30 @@ class OursView(BareView):
     permission_classes = [IsAuthenticated]
 
 
+def run_on_the_drivers_cursor(sql: str, value: str) -> Any:
+    """Run one compiled lookup on the database driver's own cursor (the DB-API connection's,
+    with no Django cursor around it) and return its row, or None."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        sql = sql.replace("%(value)s", ":value")  # sqlite3's own named placeholder
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, {"value": value})
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
 class FloorView(BareView):
     """The floor, not a contender: the key lookup's own ``SELECT`` run on the database driver's
-    cursor (the DB-API connection's, with no Django cursor around it, no ORM, no model
-    instances) and the digest compared, nothing else. What reading a key from the database
-    and checking it costs at least; the table shows each contender's overhead as a multiple
-    of this one's. It answers 200 only when it found the key and the digest matched."""
+    cursor (no Django cursor, no ORM, no model instances) and the digest compared, nothing
+    else. What reading a key from the database and checking it costs at least; the table shows
+    each contender's overhead as a multiple of this one's. It answers 200 only when it found the
+    key and the digest matched."""
 
     def get(self, request: Request) -> Response:
-        from django.db import connection
-
         from iiniit_auth import keys, lookup
         from iiniit_auth.conf import auth_settings
         from iiniit_auth.models import APIKey
@@ -55,18 +69,33 @@ class FloorView(BareView):
         public_id = keys.public_id_of(key, conf.KEY_PREFIX)
         compiled = lookup.statement(APIKey, "public_id", ("owner",), "default")
         assert compiled is not None
-        sql = compiled.sql
-        if connection.vendor == "sqlite":
-            sql = sql.replace("%(value)s", ":value")  # sqlite3's own named placeholder
-        connection.ensure_connection()
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, {"value": public_id})
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        row = run_on_the_drivers_cursor(compiled.sql, public_id or "")
         digest = row[compiled.table.attnames.index("digest")] if row else None
         if digest is None or not keys.matches(key, digest, conf.PEPPER):
+            return Response({"ok": False}, status=404)  # the run asserts 200: never a miss
+        return Response({"ok": True})
+
+
+class BearerFloorView(BareView):
+    """The bearer token's floor, not a contender: the token lookup's own ``SELECT`` (the token,
+    its user and its application, by the token's SHA-256) on the driver's cursor, nothing else.
+    Shown beside the bearer's limit: what any implementation that reads the token from the
+    database pays."""
+
+    def get(self, request: Request) -> Response:
+        import hashlib
+
+        from oauth2_provider.models import get_access_token_model
+
+        from iiniit_auth import lookup
+
+        token = request.META["HTTP_AUTHORIZATION"].split(" ", 1)[1]
+        checksum = hashlib.sha256(token.encode("ascii")).hexdigest()
+        compiled = lookup.statement(
+            get_access_token_model(), "token_checksum", ("user", "application"), "default"
+        )
+        assert compiled is not None
+        if run_on_the_drivers_cursor(compiled.sql, checksum) is None:
             return Response({"ok": False}, status=404)  # the run asserts 200: never a miss
         return Response({"ok": True})
 
@@ -122,5 +151,6 @@ def peer_views() -> dict[str, type[APIView]]:
 urlpatterns = [
     path("bare/", BareView.as_view()),
     path("floor/", FloorView.as_view()),
+    path("floor-bearer/", BearerFloorView.as_view()),
     path("ours/", OursView.as_view()),
 ]

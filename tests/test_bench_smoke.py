@@ -24,6 +24,7 @@ CONTENDERS = {
     "ours_malformed": 401,
     "ours_bearer": 200,
     "floor": 200,
+    "floor_bearer": 200,
 }
 
 
@@ -64,6 +65,7 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         assert measured["ours_malformed"]["queries"] == 0
         assert measured["ours_bearer"]["queries"] == 1
         assert measured["floor"]["queries"] == 1  # on the driver's cursor
+        assert measured["floor_bearer"]["queries"] == 1
         assert measured["drf_token"]["ratio"] == 1.0
         floor = measured["floor"]  # a tiny run's noise can put it under the bare view
         assert floor["floor_ratio"] == (1.0 if floor["overhead_us"] > 0 else None)
@@ -84,6 +86,7 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         "| floor: the lookup's SELECT on the driver's own cursor + digest compare |" in done.stdout
     )
     assert "(limit 0.4 x, <= 1)" in done.stdout  # SQLite's limit for an accepted key
+    assert "the token's SELECT alone" in done.stdout
 
 
 def test_prepared_needs_postgresql():
