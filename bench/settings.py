@@ -10,6 +10,7 @@ import os
 import tempfile
 from importlib.util import find_spec
 
+import django
 import environ
 
 SECRET_KEY = "bench-only-not-secret"  # noqa: S105
@@ -73,10 +74,13 @@ CACHES = {
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Issuing the measured key mails its owner a notice: rendered from the app's templates, kept
-# in memory.
+# The portal's notices are off by default; should a run turn them on, they render from the
+# app's templates and stay in memory.
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if django.VERSION >= (6, 1):  # Django 6.1 names its mailers in MAILERS
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 IINIIT_AUTH = {"SCOPES": {"bench:read": "Read the benchmark"}}
 

@@ -65,8 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # The template every portal page extends (blocks: title, css, content).
     "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
     # E-mail owners about their keys: made or changed by someone else or from an unusual
-    # address, and (manage.py apikey remind) about to expire.
-    "PORTAL_EMAILS": True,
+    # address, and (manage.py apikey remind) about to expire. Off unless the project says so: a
+    # project that only issues keys from the command line must not start sending mail.
+    "PORTAL_EMAILS": False,
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token

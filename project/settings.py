@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -134,9 +135,15 @@ IINIIT_AUTH = {
     "PORTAL_BASE_TEMPLATE": "base.html",
     # A new key's page (admin, portal) offers a curl line that calls the example API's ping.
     "EXAMPLE_URL": "/api/ping/",
+    # Key owners hear of changes made by others and of coming expiry (printed, below).
+    "PORTAL_EMAILS": True,
 }
-# The portal's e-mails to key owners (and Django's own) are printed by runserver.
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The portal's e-mails to key owners (and Django's own) are printed by runserver. Django 6.1
+# names its mailers in MAILERS and deprecates EMAIL_BACKEND.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

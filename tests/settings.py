@@ -7,6 +7,8 @@ iiniit_auth the way the README says, so the tests prove the README.
 import os
 from datetime import timedelta
 
+import django
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -78,7 +80,14 @@ IINIIT_AUTH = {
     "DEFAULT_KEY_LIFETIME": timedelta(days=90),
     # The "Try it" line of a new key's page calls the suite's ping view.
     "EXAMPLE_URL": "/api/ping/",
+    # The portal's notices and reminders are tested, so this project sends them.
+    "PORTAL_EMAILS": True,
 }
+
+# Mail goes to django.core.mail.outbox. Django 6.1 names its mailers in MAILERS (and deprecates
+# sending without); the test runner's own locmem backend serves older versions.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

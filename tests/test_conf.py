@@ -40,7 +40,7 @@ EXPECTED_DEFAULTS = {
     "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
     "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
     "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
-    "PORTAL_EMAILS": True,
+    "PORTAL_EMAILS": False,
 }
 
 

@@ -4,6 +4,7 @@ unusual address; after the change commits; never holding a key."""
 import logging
 from datetime import timedelta
 
+import django
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -105,7 +106,11 @@ def test_nothing_is_sent_when_turned_off_or_without_an_address(
 
 
 def test_a_backend_that_fails_loses_the_message_not_the_key(settings, staff, user, commit, caplog):
-    settings.EMAIL_BACKEND = "tests.portal.test_notices.FailingBackend"
+    failing = "tests.portal.test_notices.FailingBackend"
+    if django.VERSION >= (6, 1):  # Django 6.1 names its mailers in MAILERS
+        settings.MAILERS = {"default": {"BACKEND": failing}}
+    else:
+        settings.EMAIL_BACKEND = failing
     with commit(), caplog.at_level(logging.ERROR, "iiniit_auth.portal.emails"):
         key, plaintext = issue_as(staff, user)
     assert APIKey.objects.get(pk=key.pk).is_active

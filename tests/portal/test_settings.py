@@ -36,7 +36,7 @@ def test_the_defaults_grant_nothing_and_bound_keys():
         "PORTAL_MAX_KEY_LIFETIME": timedelta(days=365),
         "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
         "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
-        "PORTAL_EMAILS": True,
+        "PORTAL_EMAILS": False,
     }
 
 
@@ -48,7 +48,7 @@ def test_values_are_read():
         PORTAL_MAX_KEY_LIFETIME=None,
         PORTAL_SUDO_TIMEOUT=300,
         PORTAL_BASE_TEMPLATE="base.html",
-        PORTAL_EMAILS=False,
+        PORTAL_EMAILS=True,
     )
     assert portal(values) == {
         "PORTAL_SCOPES": {"orders:read"},
@@ -57,7 +57,7 @@ def test_values_are_read():
         "PORTAL_MAX_KEY_LIFETIME": None,
         "PORTAL_SUDO_TIMEOUT": timedelta(minutes=5),
         "PORTAL_BASE_TEMPLATE": "base.html",
-        "PORTAL_EMAILS": False,
+        "PORTAL_EMAILS": True,
     }
     assert built(PORTAL_SUDO_TIMEOUT=None).PORTAL_SUDO_TIMEOUT is None
 
