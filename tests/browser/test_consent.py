@@ -1,13 +1,15 @@
 """The OAuth consent page in a real browser, as the person asked to approve: sign in, see what
 the application may do (and which permissions change data), "Not you? Sign out", deny."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from iiniit_auth.models.oauth import register_application
 from tests.browser.conftest import SCREENSHOTS, requires_browser
-from tests.oauth.conftest import REDIRECT_URI, _served  # noqa: F401 - an autouse fixture
+from tests.oauth.conftest import _served  # noqa: F401 - an autouse fixture
 
 requires_browser()
 
@@ -17,6 +19,35 @@ def bob(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.com", "bob-password")
 
 
+class Client(BaseHTTPRequestHandler):
+    """The OAuth client's redirect endpoint: it answers every request with a plain page."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"client")
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def redirect_uri():
+    """A loopback redirect URI with a real listener behind it, on a free port.
+
+    (Playwright's routes do not see the target of a redirect, so the browser must find a
+    server there to finish the navigation the deny button starts.)
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Client)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/callback"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
 def sign_in(page, username, password):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
@@ -24,19 +55,19 @@ def sign_in(page, username, password):
         page.locator("form [type=submit]").first.click()
 
 
-def test_consent_sign_out_and_deny(tour, live_server, user, bob):
+def test_consent_sign_out_and_deny(tour, live_server, user, bob, redirect_uri):
     app, _secret = register_application(
         name="Reports app",
         client_type="public",
         authorization_grant_type="authorization-code",
-        redirect_uris=REDIRECT_URI,
+        redirect_uris=redirect_uri,
         user=user,
         allowed_scopes=["orders:read", "orders:write"],
     )
     query = {
         "response_type": "code",
         "client_id": app.client_id,
-        "redirect_uri": REDIRECT_URI,
+        "redirect_uri": redirect_uri,
         "scope": "orders:read orders:write",
         "state": "s1",
         # RFC 7636 appendix B's challenge: the verifier is never needed, nobody redeems a code.
@@ -45,8 +76,6 @@ def test_consent_sign_out_and_deny(tour, live_server, user, bob):
     }
     url = f"{live_server.url}/o/authorize/?{urlencode(query)}"
     page = tour.page
-    # Nothing listens at the client's loopback redirect URI: answer for it, keep the address.
-    page.route(f"{REDIRECT_URI}**", lambda route: route.fulfill(status=200, body="client"))
     page.goto(url)
     assert "/accounts/login/" in page.url
     sign_in(page, "ann", "ann-password")
@@ -71,7 +100,7 @@ def test_consent_sign_out_and_deny(tour, live_server, user, bob):
     with page.expect_navigation():
         page.click("button.iiniit-deny")
     back = urlsplit(page.url)
-    assert f"{back.scheme}://{back.netloc}{back.path}" == REDIRECT_URI
+    assert f"{back.scheme}://{back.netloc}{back.path}" == redirect_uri
     query = parse_qs(back.query)
     assert query["error"] == ["access_denied"]
     assert query["state"] == ["s1"]
