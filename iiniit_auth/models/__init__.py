@@ -7,6 +7,7 @@ from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
 from iiniit_auth.models.oauth import ApplicationPolicy, ApplicationPolicyManager
 from iiniit_auth.models.oauth_codes import RedeemedCode
 from iiniit_auth.models.overview import Overview
+from iiniit_auth.models.usage import Usage
 
 __all__ = [
     "NEVER",
@@ -20,4 +21,5 @@ __all__ = [
     "CredentialEventQuerySet",
     "Overview",
     "RedeemedCode",
+    "Usage",
 ]

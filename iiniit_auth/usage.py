@@ -1,0 +1,335 @@
+"""Usage: how many requests each credential had accepted, per day (UTC).
+
+:func:`count` is called once per accepted request and costs no database query. It counts
+
+* in the lookup cache (``IINIIT_AUTH["CACHE"]``) when one is configured: an atomic increment of
+  a counter per credential and day, shared by every process;
+* else in this process's memory.
+
+The counts reach the :class:`~iiniit_auth.models.Usage` table at most once per credential per
+``LAST_USED_UPDATE_INTERVAL`` (the same interval as ``last_used_at``): with the cache, the
+process that adds the interval's marker (``cache.add()``) writes for every process; in memory,
+each process writes its own. A write adds (``requests = requests + n``), so processes never
+overwrite one another. What is counted but not yet written stays pending until the
+credential's next use past the interval, or until :func:`flush`; :func:`daily` adds it to what
+it reads.
+
+The write never joins the request's transaction: inside one (``ATOMIC_REQUESTS``, an atomic
+view), it waits until the request has finished, so a rolled-back request cannot take counts
+with it. If the cache fails, counting falls back to memory and the failure is logged; it never
+turns into an error for the caller.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from django.core.cache import BaseCache, caches
+from django.core.signals import request_finished
+from django.db import router, transaction
+from django.db.models import Sum
+from django.dispatch import receiver
+from django.utils import timezone
+from oauth2_provider.models import AbstractAccessToken
+
+from iiniit_auth.conf import auth_settings
+from iiniit_auth.models import AbstractAPIKey, CredentialEvent, Usage
+
+logger = logging.getLogger(__name__)
+
+#: How long a counter outlives its day in the cache: pending counts of yesterday are written
+#: by the next flush; older ones only if the credential was used within this time.
+COUNTER_TTL: Final = int(timedelta(days=3).total_seconds())
+#: How long a flush may hold its lock (it is released as soon as the flush ends).
+LOCK_TTL: Final = 60
+
+#: A credential's identity in the usage table: (kind, credential id).
+Counted = tuple[str, str]
+
+
+def counted_as(credential: Any) -> Counted | None:
+    """Return what ``credential`` is counted as, or None for anything else.
+
+    An API key counts as itself (its public id); an OAuth access token as its application
+    (the application's primary key), so every token of an application adds to one count.
+    """
+    if isinstance(credential, AbstractAPIKey):
+        return CredentialEvent.Kind.API_KEY, credential.public_id
+    if isinstance(credential, AbstractAccessToken):
+        application_id = credential.application_id
+        if application_id is None:
+            return None
+        return CredentialEvent.Kind.OAUTH_APPLICATION, str(application_id)
+    return None
+
+
+def today(now: datetime | None = None) -> date:
+    """The day a request at ``now`` counts on: the UTC date, whatever the current time zone."""
+    return (now or timezone.now()).astimezone(UTC).date()
+
+
+def count(credential: Any, now: datetime | None = None) -> None:
+    """Count one accepted request of ``credential`` (``request.auth``) on today's UTC date.
+
+    No query, except a write of the pending counts at most once per credential per
+    ``LAST_USED_UPDATE_INTERVAL`` (see the module's docstring). Anything that is not an API
+    key or an OAuth access token is ignored. Never raises for a failing cache.
+    """
+    counted = counted_as(credential)
+    if counted is None:
+        return
+    day = today(now)
+    cache = _cache()
+    if cache is not None:
+        try:
+            _incr(cache, _counter(counted, day))
+            claimed = _claim(cache, counted)
+        except Exception:
+            logger.warning("Usage cache %r failed; counting in memory.", auth_settings().CACHE)
+        else:
+            if claimed:
+                _write(lambda: _drain_cache(cache, counted, day))
+            return
+    if _memory.add(counted, day):
+        _write(lambda: _drain_memory(counted))
+
+
+def flush(kind: str, credential_id: str, now: datetime | None = None) -> None:
+    """Write the pending counts of one credential now, whatever the interval.
+
+    Reads the cache's counters of today and yesterday (UTC) and this process's memory.
+    """
+    counted = (kind, credential_id)
+    cache = _cache()
+    if cache is not None:
+        try:
+            _drain_cache(cache, counted, today(now))
+        except Exception:
+            logger.warning("Usage cache %r failed; its counts stay pending.", auth_settings().CACHE)
+    _drain_memory(counted)
+
+
+def flush_memory() -> None:
+    """Write every count this process holds in memory (run at exit, too)."""
+    for counted in _memory.credentials():
+        _drain_memory(counted)
+
+
+def daily(
+    kind: str, credential_id: str, days: int = 30, now: datetime | None = None
+) -> list[tuple[date, int]]:
+    """Return ``(day, requests)`` for each of the last ``days`` UTC days, oldest first.
+
+    The table's rows (one query) plus what is pending in the cache and in this process.
+    """
+    last = today(now)
+    first = last - timedelta(days=days - 1)
+    counts = dict(
+        Usage._default_manager.filter(
+            kind=kind, credential_id=credential_id, day__gte=first, day__lte=last
+        ).values_list("day", "requests")
+    )
+    for day, requests in _pending((kind, credential_id), last).items():
+        if first <= day <= last:
+            counts[day] = counts.get(day, 0) + requests
+    return [
+        (first + timedelta(days=n), counts.get(first + timedelta(days=n), 0)) for n in range(days)
+    ]
+
+
+def busiest(
+    limit: int = 5, days: int = 30, kinds: Iterable[str] = Usage.KINDS, now: datetime | None = None
+) -> list[tuple[str, str, int]]:
+    """Return ``(kind, credential_id, requests)`` of the ``limit`` credentials with the most
+    requests over the last ``days`` UTC days, most first. One query; written counts only."""
+    last = today(now)
+    rows = (
+        Usage._default_manager.filter(kind__in=list(kinds), day__gt=last - timedelta(days=days))
+        .values("kind", "credential_id")
+        .annotate(total=Sum("requests"))
+        .order_by("-total", "kind", "credential_id")[:limit]
+    )
+    return [(row["kind"], row["credential_id"], row["total"]) for row in rows]
+
+
+# -- counting in the cache -------------------------------------------------------------------
+
+
+def _cache() -> BaseCache | None:
+    alias = auth_settings().CACHE
+    return None if alias is None else caches[alias]
+
+
+def _counter(counted: Counted, day: date) -> str:
+    kind, credential_id = counted
+    return f"iiniit:usage:{kind}:{credential_id}:{day.isoformat()}"
+
+
+def _incr(cache: BaseCache, name: str) -> None:
+    """Add one to the counter ``name``, made if missing (``incr()`` alone refuses to)."""
+    try:
+        cache.incr(name)
+    except ValueError:
+        if not cache.add(name, 1, COUNTER_TTL):
+            cache.incr(name)
+
+
+def _claim(cache: BaseCache, counted: Counted) -> bool:
+    """Whether this process writes the pending counts now: the first past the interval."""
+    seconds = auth_settings().LAST_USED_UPDATE_INTERVAL.total_seconds()
+    if seconds <= 0:
+        return True
+    kind, credential_id = counted
+    return bool(cache.add(f"iiniit:usage-written:{kind}:{credential_id}", True, int(seconds) or 1))
+
+
+def _drain_cache(cache: BaseCache, counted: Counted, day: date) -> None:
+    """Move the counters of ``day`` and the day before from the cache to the table.
+
+    Under a lock (one drain at a time per credential), each counter is read, decreased by what
+    was read (atomically: increments in between stay) and added to its row; if the write
+    fails, the counter gets its count back.
+    """
+    kind, credential_id = counted
+    lock = f"iiniit:usage-lock:{kind}:{credential_id}"
+    if not cache.add(lock, True, LOCK_TTL):
+        return
+    try:
+        for each in (day - timedelta(days=1), day):
+            name = _counter(counted, each)
+            requests = cache.get(name)
+            if not isinstance(requests, int) or requests <= 0:
+                continue
+            cache.decr(name, requests)
+            try:
+                Usage.add(kind, credential_id, each, requests)
+            except Exception:
+                cache.incr(name, requests)
+                raise
+    finally:
+        cache.delete(lock)
+
+
+# -- counting in memory ----------------------------------------------------------------------
+
+
+class _Memory:
+    """This process's pending counts, and when each credential was last written."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: dict[Counted, dict[date, int]] = {}
+        self.written: dict[Counted, float] = {}
+
+    def add(self, counted: Counted, day: date) -> bool:
+        """Count one; return whether this credential is due to be written."""
+        interval = auth_settings().LAST_USED_UPDATE_INTERVAL.total_seconds()
+        now = time.monotonic()
+        with self.lock:
+            days = self.counts.setdefault(counted, {})
+            days[day] = days.get(day, 0) + 1
+            last = self.written.get(counted)
+            if last is not None and now - last < interval:
+                return False
+            self.written[counted] = now
+            return True
+
+    def take(self, counted: Counted) -> dict[date, int]:
+        with self.lock:
+            return self.counts.pop(counted, {})
+
+    def give_back(self, counted: Counted, days: dict[date, int]) -> None:
+        with self.lock:
+            mine = self.counts.setdefault(counted, {})
+            for day, requests in days.items():
+                mine[day] = mine.get(day, 0) + requests
+
+    def peek(self, counted: Counted) -> dict[date, int]:
+        with self.lock:
+            return dict(self.counts.get(counted, {}))
+
+    def credentials(self) -> list[Counted]:
+        with self.lock:
+            return list(self.counts)
+
+
+_memory = _Memory()
+
+
+def _drain_memory(counted: Counted) -> None:
+    days = _memory.take(counted)
+    kind, credential_id = counted
+    try:
+        for day in sorted(days):
+            Usage.add(kind, credential_id, day, days[day])
+            del days[day]
+    except Exception:
+        _memory.give_back(counted, days)
+        raise
+
+
+def _pending(counted: Counted, day: date) -> dict[date, int]:
+    """What is counted for ``counted`` but not written yet: the cache's and this process's."""
+    found = _memory.peek(counted)
+    cache = _cache()
+    if cache is not None:
+        names = {_counter(counted, each): each for each in (day - timedelta(days=1), day)}
+        try:
+            values = cache.get_many(list(names))
+        except Exception:
+            logger.warning("Usage cache %r failed; pending counts left out.", auth_settings().CACHE)
+            values = {}
+        for name, requests in values.items():
+            if isinstance(requests, int) and requests > 0:
+                found[names[name]] = found.get(names[name], 0) + requests
+    return found
+
+
+# -- writing outside the request's transaction -----------------------------------------------
+
+#: Writes waiting for the end of the request (see :func:`_write`); one list per thread or task.
+_after_request: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "iiniit_usage_after_request", default=None
+)
+
+
+def _write(write: Callable[[], None]) -> None:
+    """Run ``write`` now, or after the request when a transaction is open: a rollback of the
+    request's transaction must not undo counts already taken out of the counters."""
+    if transaction.get_connection(router.db_for_write(Usage)).in_atomic_block:
+        pending = _after_request.get()
+        if pending is None:
+            pending = []
+            _after_request.set(pending)
+        pending.append(write)
+        return
+    _run(write)
+
+
+def _run(write: Callable[[], None]) -> None:
+    try:
+        write()
+    except Exception:
+        logger.exception("Writing usage counts failed; they stay pending.")
+
+
+@receiver(request_finished)
+def _write_after_request(**kwargs: Any) -> None:
+    pending = _after_request.get()
+    if pending:
+        _after_request.set(None)
+        for write in pending:
+            _run(write)
+
+
+@atexit.register
+def _write_at_exit() -> None:
+    if _memory.credentials():
+        _run(flush_memory)
