@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "CACHE": None,
     # How long a cached key lives at most, in seconds (never past the key's expiry).
     "CACHE_TTL": 60,
+    # Key and token lookups read the primary (the router's write database for the model); a
+    # timedelta, the replication lag the project accepts, lets them read where the router sends
+    # reads: a revoked credential then works that long (docs/deployment.md#read-replicas).
+    "LOOKUP_READS_REPLICA": None,
     # Where the "Try it" curl line of a new key's page (admin, portal) sends it: a path on this
     # site or a URL; None: no such line (the package cannot know the project's endpoints).
     "EXAMPLE_URL": None,
@@ -94,6 +98,7 @@ class AuthSettings:
     REALM: str
     CACHE: str | None
     CACHE_TTL: timedelta
+    LOOKUP_READS_REPLICA: timedelta | None
     EXAMPLE_URL: str | None
     PORTAL_SCOPES: frozenset[str]
     PORTAL_SCOPES_FOR: str | None
@@ -160,6 +165,18 @@ def _cache_ttl(value: Any) -> timedelta:
         return timedelta(seconds=value)
     except OverflowError:
         raise _fail("CACHE_TTL", "is longer than a timedelta can hold.") from None
+
+
+def _replica_lag(value: Any, cache: str | None, ttl: timedelta) -> timedelta | None:
+    if value is None:
+        return None
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= MAX_LIFETIME:
+        raise _fail("LOOKUP_READS_REPLICA", "must be None or a positive datetime.timedelta.")
+    # A revocation's tombstone stands CACHE_TTL; a replica read that lags more could put the
+    # revoked key back in the cache once the tombstone is gone.
+    if cache is not None and value * 2 > ttl:
+        raise _fail("LOOKUP_READS_REPLICA", "must be at most half of CACHE_TTL while CACHE is set.")
+    return value
 
 
 def _portal(raw: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, Any]:
@@ -246,6 +263,8 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
             "must be printable ASCII text without double quotes, backslashes or control characters.",
         )
     registry = _scopes(raw["SCOPES"])
+    cache_alias = _cache(raw["CACHE"])
+    cache_ttl = _cache_ttl(raw["CACHE_TTL"])
     return AuthSettings(
         SCOPES=registry,
         KEY_PREFIX=prefix,
@@ -256,8 +275,9 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         QUERY_PARAM_NAME=param,
         LAST_USED_UPDATE_INTERVAL=last_used,
         REALM=realm,
-        CACHE=_cache(raw["CACHE"]),
-        CACHE_TTL=_cache_ttl(raw["CACHE_TTL"]),
+        CACHE=cache_alias,
+        CACHE_TTL=cache_ttl,
+        LOOKUP_READS_REPLICA=_replica_lag(raw["LOOKUP_READS_REPLICA"], cache_alias, cache_ttl),
         EXAMPLE_URL=_example_url(raw["EXAMPLE_URL"]),
         **_portal(raw, registry),
     )

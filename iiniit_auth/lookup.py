@@ -15,6 +15,9 @@ uses for related objects and ``refresh_from_db()``): every row of the table, wha
 default manager leaves out. A model whose row is spread over several tables (multi-table
 inheritance) is read through the ORM instead, with that same manager, so both ways give the
 same row.
+
+Lookups read the primary, not a replica that may lag behind a revocation, unless the project
+accepts a lag (``LOOKUP_READS_REPLICA``); see :func:`database`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import AbstractAPIKey
 
 M = TypeVar("M", bound=models.Model)
@@ -107,6 +111,18 @@ def readable(model: type[M], db: str) -> models.QuerySet[M]:
     lookup and whoever must find the same rows again (the cache's invalidation).
     """
     return model._base_manager.db_manager(db).all()
+
+
+def database(model: type[models.Model]) -> str:
+    """Return the alias of the database a lookup of ``model`` reads.
+
+    The router's write database for ``model`` (the primary): a replica that lags would still
+    hold a revoked credential, and revocation takes effect on the next request. Where the
+    router sends reads only when ``LOOKUP_READS_REPLICA`` names the lag the project accepts.
+    """
+    if auth_settings().LOOKUP_READS_REPLICA is None:
+        return router.db_for_write(model)
+    return router.db_for_read(model)
 
 
 def _column(field: Any) -> str:
@@ -197,9 +213,9 @@ def fetch(model: type[M], by: str, value: Any, related: tuple[str, ...] = ()) ->
     """Return the ``model`` row whose unique field ``by`` is ``value``, with the foreign keys
     ``related`` loaded as ``select_related(*related)`` would; None if there is none.
 
-    One query, on the database the router gives for reading ``model``.
+    One query, on the database :func:`database` gives for ``model``.
     """
-    db = router.db_for_read(model)
+    db = database(model)
     compiled = statement(model, by, related, db)
     if compiled is None:
         return readable(model, db).select_related(*related).filter(**{by: value}).first()

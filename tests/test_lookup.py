@@ -2,8 +2,12 @@
 to through Django's cursor, and gives back exactly what the ORM's ``select_related()`` gives:
 the same instances, the same dates, from the same rows."""
 
+import re
 import secrets
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +18,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from iiniit_auth import lookup
+from iiniit_auth.conf import auth_settings
 from iiniit_auth.models import APIKey
 from iiniit_auth.models.managers import APIKeyManager
 from tests.orgkeys.models import ContractKey, TeamAPIKey
@@ -378,3 +383,78 @@ def test_with_djangos_defaults_nothing_is_prepared(used_key):
     for _ in range(10):
         assert lookup.find_key(APIKey, used_key.public_id).pk == used_key.pk
     assert not prepared_lookups()
+
+
+# -- which database a lookup reads ---------------------------------------------------------
+
+
+class ReadsElsewhere:
+    """A router sending reads to a replica ("replica" need not exist: nothing connects)."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return DEFAULT_DB_ALIAS
+
+
+def test_lookups_read_the_primary_whatever_the_router_reads(settings):
+    settings.DATABASE_ROUTERS = [ReadsElsewhere()]
+
+    assert lookup.database(APIKey) == DEFAULT_DB_ALIAS
+    assert lookup.database(get_access_token_model()) == DEFAULT_DB_ALIAS
+
+
+def test_lookups_read_the_replica_once_its_lag_is_accepted(settings):
+    settings.DATABASE_ROUTERS = [ReadsElsewhere()]
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "LOOKUP_READS_REPLICA": timedelta(seconds=2)}
+
+    assert lookup.database(APIKey) == "replica"
+    assert lookup.database(get_access_token_model()) == "replica"
+
+
+@pytest.mark.parametrize("lag", [timedelta(0), timedelta(seconds=-1), 2, "2s"])
+def test_a_lag_that_is_no_positive_duration_is_refused(settings, lag):
+    settings.IINIIT_AUTH = {"LOOKUP_READS_REPLICA": lag}
+
+    with pytest.raises(ImproperlyConfigured, match="LOOKUP_READS_REPLICA"):
+        auth_settings()
+
+
+def test_a_lag_over_half_the_cache_ttl_is_refused(settings):
+    settings.IINIIT_AUTH = {
+        "CACHE": "default",
+        "CACHE_TTL": 60,
+        "LOOKUP_READS_REPLICA": timedelta(seconds=31),
+    }
+    with pytest.raises(ImproperlyConfigured, match="half of CACHE_TTL"):
+        auth_settings()
+
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "LOOKUP_READS_REPLICA": timedelta(seconds=30)}
+    assert timedelta(seconds=30) == auth_settings().LOOKUP_READS_REPLICA
+
+
+def test_a_revoked_credential_is_refused_at_once_while_the_replica_lags():
+    """tests/production/replica_cases.py, on a second database that a router reads from."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/production/replica_cases.py",
+            "--ds=tests.production.replica_settings",
+            "-q",
+            "-p",
+            "no:randomly",
+            "-n",
+            "0",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert re.search(r"^6 passed", result.stdout, re.MULTILINE), result.stdout
