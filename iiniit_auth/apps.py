@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +26,7 @@ class IiniitAuthConfig(AppConfig):
         from iiniit_auth.portal.receivers import connect as connect_portal
 
         connect_portal()
+        # OpenAPI: with drf-spectacular installed, its extensions for our classes register
+        # themselves on import, so a project's schema knows them without importing anything.
+        if find_spec("drf_spectacular") is not None:
+            from iiniit_auth.contrib import spectacular  # noqa: F401

@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "iiniit_auth",
     "project.example",
+    # The OpenAPI schema at /api/schema/, Swagger UI at /api/docs/, ReDoc at /api/redoc/;
+    # the sidecar serves their JavaScript from here, so the pages work offline.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +157,27 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["iiniit_auth.permissions.HasScopes"],
     # Adds RFC 6750's insufficient_scope challenge to 403s for missing scopes.
     "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
+    # The schema's security schemes and scopes, and the 400/401/403 answers (docs/openapi.md).
+    "DEFAULT_SCHEMA_CLASS": "iiniit_auth.contrib.spectacular.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "iiniit_auth example API",
+    "DESCRIPTION": "Orders, with an API key or an OAuth 2.0 token: Authorize, then Try it out.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Read-only fields (an order's id) only in answers, so request bodies ask for what is sent.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI's Authorize dialog: the authorization-code flow with PKCE (S256), as a public
+    # client that manage.py demo_setup registers with the redirect URI
+    # /api/docs/oauth2-redirect.html (project/urls.py).
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": "iiniit-swagger-ui",
+        "usePkceWithAuthorizationCodeGrant": True,
+    },
 }
 
 # django-oauth-toolkit as RFC 9700 recommends (docs/oauth.md): one-hour access tokens, refresh

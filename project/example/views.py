@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from iiniit_auth.credentials import describe
 from project.example.models import Order
-from project.example.serializers import OrderSerializer
+from project.example.serializers import OrderSerializer, PingSerializer
 
 
 class PingView(APIView):
@@ -26,6 +26,8 @@ class PingView(APIView):
     """
 
     required_scopes: list[str] = []
+    #: What the answer looks like, for the OpenAPI schema (/api/schema/).
+    serializer_class = PingSerializer
 
     def get(self, request: Request) -> Response:
         credential = describe(request.auth)

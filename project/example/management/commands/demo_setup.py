@@ -3,7 +3,7 @@
 Idempotent: every run (re)sets the demo accounts' passwords, revokes the demo keys of earlier
 runs, issues fresh ones through ``APIKey.objects.issue``, gives the demo OAuth client a new
 secret (``rotate_client_secret``) and makes sure of the demo OAuth applications and the scopes
-each may obtain. It then prints the admin URL, the accounts, the keys (shown this once) and
+each may obtain, Swagger UI's among them (its redirect URI is on ``--base-url``). It then prints the admin URL, the accounts, the keys (shown this once) and
 commands to paste, the authorization-code + PKCE flow included, and where the developer portal
 is, with the account to sign in to it. For local use only: the passwords are well known.
 """
@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_application_model
@@ -43,6 +45,9 @@ OAUTH_APP_CLIENT_ID = "iiniit-demo-app"
 OAUTH_APP_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 OAUTH_APP_ALLOWED = ["orders:read", "orders:write", "profile:read"]
 OAUTH_APP_SCOPE = "orders:read profile:read"
+#: Swagger UI's own public application (/api/docs/, the authorization-code flow with PKCE in
+#: its Authorize dialog); the client id is the one its settings give Swagger UI.
+SWAGGER_APP_NAME = "Swagger UI"
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, base_url: str, **options: Any) -> None:
-        made = self.set_up()
-        self.report(made, base_url.rstrip("/"))
+        base = base_url.rstrip("/")
+        made = self.set_up(base)
+        self.report(made, base)
 
     @sensitive_variables("key", "read_only_key", "secret")
-    def set_up(self) -> DemoCredentials:
+    def set_up(self, base: str) -> DemoCredentials:
         """Write the demo's accounts, keys and OAuth client in one transaction; return what the
         report shows."""
         with transaction.atomic():
@@ -95,6 +101,7 @@ class Command(BaseCommand):
             )
             client_id, secret = self.oauth_client(admin)
             app_client_id = self.oauth_app(admin)
+            self.swagger_app(admin, base)
         return DemoCredentials(
             key, issued.display_id, read_only_key, client_id, secret, app_client_id
         )
@@ -159,6 +166,29 @@ class Command(BaseCommand):
             application.save()
         ApplicationPolicy.objects.set_allowed_scopes(application, OAUTH_APP_ALLOWED, actor=admin)
         return str(application.client_id)
+
+    def swagger_app(self, admin: AbstractBaseUser, base: str) -> None:
+        """Make sure of Swagger UI's public authorization-code application: its client id from
+        the settings, its redirect URI the one Swagger UI sends from ``base``."""
+        client_id = settings.SPECTACULAR_SETTINGS["SWAGGER_UI_OAUTH2_CONFIG"]["clientId"]
+        Application = get_application_model()
+        fields = {
+            "name": SWAGGER_APP_NAME,
+            "user": admin,
+            "client_type": Application.CLIENT_PUBLIC,
+            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            "redirect_uris": base + reverse("swagger-oauth-redirect"),
+        }
+        application = Application.objects.filter(client_id=client_id).first()
+        if application is None:
+            application, _secret = register_application(
+                client_id=client_id, allowed_scopes=OAUTH_APP_ALLOWED, actor=admin, **fields
+            )
+        elif any(getattr(application, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(application, name, value)
+            application.save()
+        ApplicationPolicy.objects.set_allowed_scopes(application, OAUTH_APP_ALLOWED, actor=admin)
 
     def authorization_code_flow(
         self, made: DemoCredentials, base: str
@@ -283,6 +313,18 @@ class Command(BaseCommand):
             "  "
             + _("demo user: %(account)s (owns the demo keys)")
             % {"account": account % {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}}
+        )
+        out(
+            _(
+                "Swagger UI: %(url)s (Authorize with the API key as %(scheme)s <key>, or with "
+                "OAuth2, client id %(client)s, signing in as %(user)s)"
+            )
+            % {
+                "url": base + reverse("swagger-ui"),
+                "scheme": "ApiKey",
+                "client": settings.SPECTACULAR_SETTINGS["SWAGGER_UI_OAUTH2_CONFIG"]["clientId"],
+                "user": DEMO_USERNAME,
+            }
         )
         out("")
         out(heading(_("Credentials, shown this once (only their digests are stored):")))
