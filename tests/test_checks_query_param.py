@@ -2,7 +2,7 @@
 
 from django.core.checks import Error, Tags, Warning, run_checks
 
-from iiniit_auth.checks import check_exception_reporter, check_query_param_middleware
+from iiniit_auth.checks.core import check_exception_reporter, check_query_param_middleware
 from iiniit_auth.middleware import QueryParamKeyMiddleware
 from iiniit_auth.redaction import ExceptionReporter, SafeExceptionReporterFilter
 

@@ -1,4 +1,5 @@
-"""System checks for misconfiguration. Ids are stable and never reused (docs/checks.md)."""
+"""The checks Django runs always: the settings, and what protects keys sent in the query
+string. Ids are stable and never reused (docs/checks.md)."""
 
 from __future__ import annotations
 
@@ -74,27 +75,6 @@ def check_exception_handler(
                 "iiniit_auth.handlers.add_insufficient_scope from your own handler and silence "
                 "this check.",
                 id="iiniit_auth.W003",
-            )
-        ]
-    return []
-
-
-@register(Tags.security, deploy=True)
-def check_query_param_deploy(
-    app_configs: Sequence[Any] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
-    """W004 (deploy): keys are accepted in the query string, where URLs get logged."""
-    try:
-        allowed = auth_settings().ALLOW_QUERY_PARAM
-    except ImproperlyConfigured:
-        return []
-    if allowed:
-        return [
-            Warning(
-                "API keys are accepted in the query string (?api_key=). URLs end up in proxy, "
-                "server and browser logs and in Referer headers (RFC 6750 section 2.3).",
-                hint='Set IINIIT_AUTH["ALLOW_QUERY_PARAM"] = False unless clients cannot send a header.',
-                id="iiniit_auth.W004",
             )
         ]
     return []
@@ -218,7 +198,3 @@ def check_portal_base_template(
             )
         ]
     return []
-
-
-# The OAuth 2.0 server's checks (W010-W019) live beside it and register on import.
-from iiniit_auth.oauth import checks as _oauth_checks  # noqa: E402, F401
