@@ -23,11 +23,12 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import get_application_model
 
 from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
 from iiniit_auth.admin.pages import StyledForbidden
 from iiniit_auth.admin.timeline import Timeline, expiring_timeline
-from iiniit_auth.models import APIKey, Overview
+from iiniit_auth.models import APIKey, CredentialEvent, Overview
 from iiniit_auth.models.managers import authenticating
 from iiniit_auth.status import (
     EXPIRING_WITHIN,
@@ -38,6 +39,7 @@ from iiniit_auth.status import (
     recently_revoked_q,
     unused_q,
 )
+from iiniit_auth.usage_chart import DAYS, BusiestChart, busiest_chart
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,13 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """The figures of one model family, under its title (and a timeline, for keys)."""
+    """The figures of one model family, under its title (and a timeline, for keys); or a
+    chart of its own (the busiest credentials)."""
 
     title: str
     figures: list[Figure]
     timeline: Timeline | None = None
+    chart: BusiestChart | None = None
 
 
 SectionFunction = Callable[[AdminSite, HttpRequest], Section | None]
@@ -152,6 +156,25 @@ def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
             ),
         ],
         timeline=expiring_timeline(changelist, now),
+    )
+
+
+@section(APIKey, get_application_model())
+def busiest(admin_site: AdminSite, request: HttpRequest) -> Section | None:
+    """The credentials with the most requests over the last ``DAYS`` days, of the kinds the
+    user may view: one query, and one per kind to name them."""
+    kinds = [
+        kind
+        for kind, model in (
+            (CredentialEvent.Kind.API_KEY, APIKey),
+            (CredentialEvent.Kind.OAUTH_APPLICATION, get_application_model()),
+        )
+        if _viewable(admin_site, request, (model,))
+    ]
+    return Section(
+        title=str(_("Usage in the last %(days)d days") % {"days": DAYS}),
+        figures=[],
+        chart=busiest_chart(admin_site.name, kinds),
     )
 
 

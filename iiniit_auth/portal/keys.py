@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth import once
+from iiniit_auth import once, usage_chart
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.example import example_url
 from iiniit_auth.exceptions import KeyStateError
@@ -99,21 +99,26 @@ def show_once(
 
 @portal_view
 def list_view(request: HttpRequest) -> HttpResponse:
-    """The user's keys: those that authenticate now, then the latest revoked and expired."""
+    """The user's keys: those that authenticate now, then the latest revoked and expired;
+    each with its requests per day over the last 30 days (one query for all)."""
     now = timezone.now()
     mine = APIKey.objects.filter(owner=user_of(request))
     active = list(mine.filter(authenticating(now)))
     inactive = list(mine.exclude(authenticating(now))[:INACTIVE_SHOWN])
     grantable = policy.grantable_scopes(request.user)
+    charts = usage_chart.key_charts(active + inactive, now)
     rows = [
         {
             "key": key,
+            "usage": charts[key.public_id],
+            # Active keys have their chart drawn under the table, at this anchor.
+            "usage_id": f"usage-{key.pk}" if n < len(active) else None,
             "status": status_of(key, now),
             # Offered only where the rotation would be made: see policy.rotation_refusal.
             "can_rotate": can_rotate(key) and policy.rotation_refusal(key, grantable) is None,
             "can_revoke": can_revoke(key),
         }
-        for key in active + inactive
+        for n, key in enumerate(active + inactive)
     ]
     return page(
         request,
