@@ -8,6 +8,9 @@ one. Answers, whichever order the classes are listed in:
   ``invalid_request``, before any database query;
 * a credential that does not authenticate, for whatever reason: 401 ``invalid_token``, one
   generic answer (the reason goes to the audit log, never to the caller);
+* a credential from an address, or a key with a public id, refused ``FAILED_AUTH_LIMIT``
+  times in this window: 429 ``rate_limited``, before any database query
+  (:mod:`iiniit_auth.throttling`);
 * no credential: 401 whose ``WWW-Authenticate`` names every scheme the view accepts.
 """
 
@@ -48,6 +51,14 @@ from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import ClientPrincipal
 from iiniit_auth.exceptions import RefusalReason
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
+from iiniit_auth.throttling import check_failed_auth, claim_refusal_audit, record_failed_auth
+
+
+def refused(request: Request, scheme: str, public_id: str | None = None) -> Exception:
+    """The generic 401 (:func:`~iiniit_auth.challenges.refuse`), the refusal counted against
+    the client's address and, for a well-formed key, its public id. No query."""
+    record_failed_auth(request, public_id)
+    return refuse(request, scheme)
 
 
 class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
@@ -133,8 +144,9 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             return None
         conf = auth_settings()
         public_id = keys.public_id_of(key, conf.KEY_PREFIX)
+        check_failed_auth(request, public_id)
         if public_id is None:
-            raise refuse(request, conf.HEADER_SCHEME)
+            raise refused(request, conf.HEADER_SCHEME)
         store = key_cache() if self.cacheable else None
         found = None if store is None else store.get(self.model, public_id)
         cached = found is not None
@@ -142,7 +154,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             read_at = monotonic()
             found = self.lookup(public_id)
         if found is None:
-            raise refuse(request, conf.HEADER_SCHEME)
+            raise refused(request, conf.HEADER_SCHEME, public_id)
         now = timezone.now()
         address = request._request.META.get("REMOTE_ADDR")
         owner = found.owner
@@ -154,7 +166,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             reason = found.refusal_reason(now, address or "")
         if reason is not None:
             self.record_refusal(found, reason, address)
-            raise refuse(request, conf.HEADER_SCHEME)
+            raise refused(request, conf.HEADER_SCHEME, public_id)
         if store is None:
             found.record_use(now)
         elif cached:
@@ -177,18 +189,23 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
     ) -> None:
         """Audit a refused use of a known key and send ``credential_refused``.
 
-        Under ``ATOMIC_REQUESTS`` DRF rolls the request's transaction back on the 401, and the
+        The signal goes out for every refusal; the audit event at most once per key, reason
+        and minute, with the number of refusals it stands for in ``details["count"]``
+        (:func:`~iiniit_auth.throttling.claim_refusal_audit`), so a flood of wrong secrets for
+        a known key cannot flood the log. Under ``ATOMIC_REQUESTS`` DRF rolls the request's transaction back on the 401, and the
         audit row would go with it: then the write waits until the request has finished.
         """
 
         def write() -> None:
-            CredentialEvent.record(
-                CredentialEvent.Kind.API_KEY,
-                key.public_id,
-                CredentialEvent.Event.REFUSED,
-                ip=address,
-                details={"reason": reason.value},
-            )
+            refusals = claim_refusal_audit(type(key), key.public_id, reason.value)
+            if refusals is not None:
+                CredentialEvent.record(
+                    CredentialEvent.Kind.API_KEY,
+                    key.public_id,
+                    CredentialEvent.Event.REFUSED,
+                    ip=address,
+                    details={"reason": reason.value, "count": refusals},
+                )
             signals.credential_refused.send(
                 sender=type(key),
                 kind=CredentialEvent.Kind.API_KEY,
@@ -276,40 +293,41 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
         token = self.read_once(request)
         if token is None:
             return None
+        check_failed_auth(request, None)
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:
             result = super().authenticate(request)
             if result is None:
-                raise refuse(request, "Bearer")
+                raise refused(request, "Bearer")
             user, access_token = result
             if user is None:
                 # A client-credentials token introspected remotely has no user either.
                 if getattr(access_token, "application", None) is None:
-                    raise refuse(request, "Bearer")
+                    raise refused(request, "Bearer")
                 return ClientPrincipal(access_token.application), access_token
             if not user.is_active:
                 # django-oauth-toolkit does not check it: a deactivated user's tokens must stop
                 # working here as they do without introspection.
-                raise refuse(request, "Bearer")
+                raise refused(request, "Bearer")
             return user, access_token
         checksum = hashlib.sha256(token.encode("ascii")).hexdigest()
         access_token = lookup.fetch(
             get_access_token_model(), "token_checksum", checksum, ("user", "application")
         )
         if access_token is None or access_token.is_expired():
-            raise refuse(request, "Bearer")
+            raise refused(request, "Bearer")
         # RFC 8707: a token restricted to other resource servers is not good here; the same
         # check django-oauth-toolkit makes (against the URI without its query string).
         if access_token.resource and not access_token.allows_audience(
             request._request.build_absolute_uri(request._request.path)
         ):
-            raise refuse(request, "Bearer")
+            raise refused(request, "Bearer")
         user = access_token.user
         if user is None:
             if access_token.application is None:
-                raise refuse(request, "Bearer")
+                raise refused(request, "Bearer")
             return ClientPrincipal(access_token.application), access_token
         if not user.is_active:
-            raise refuse(request, "Bearer")
+            raise refused(request, "Bearer")
         return user, access_token
 
     def authenticate_header(self, request: Request) -> str:

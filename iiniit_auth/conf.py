@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from iiniit_auth import keys
+from iiniit_auth import keys, rates
 
 SETTING_NAME = "IINIIT_AUTH"
 
@@ -72,6 +72,18 @@ DEFAULTS: dict[str, Any] = {
     # address, and (manage.py apikey remind) about to expire. Off unless the project says so: a
     # project that only issues keys from the command line must not start sending mail.
     "PORTAL_EMAILS": False,
+    # Limits (docs/limits.md). The alias (in CACHES) of the cache that counts requests and
+    # refusals; a cache every process shares (Redis, Memcached) when several serve requests.
+    "RATE_LIMIT_CACHE": "default",
+    # The rate of CredentialRateThrottle for a credential without a rate of its own, e.g.
+    # "1000/hour"; None: only credentials given a rate of their own are limited.
+    "DEFAULT_RATE": None,
+    # Refused credentials allowed per client address, and per key public id, before that
+    # address or key gets 429 without being looked at; None: no such limit.
+    "FAILED_AUTH_LIMIT": "60/min",
+    # How many proxies in front of the site append to X-Forwarded-For (as DRF's NUM_PROXIES);
+    # 0: the client address is REMOTE_ADDR.
+    "NUM_PROXIES": 0,
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
@@ -107,6 +119,10 @@ class AuthSettings:
     PORTAL_SUDO_TIMEOUT: timedelta | None
     PORTAL_BASE_TEMPLATE: str
     PORTAL_EMAILS: bool
+    RATE_LIMIT_CACHE: str
+    DEFAULT_RATE: rates.Rate | None
+    FAILED_AUTH_LIMIT: rates.Rate | None
+    NUM_PROXIES: int
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -152,6 +168,29 @@ def _cache(value: Any) -> str | None:
     if not isinstance(value, str) or value not in settings.CACHES:
         raise _fail("CACHE", 'must be None or the alias of a cache in CACHES, e.g. "default".')
     return value
+
+
+def _limits(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The limits' settings, validated (docs/limits.md)."""
+    alias = raw["RATE_LIMIT_CACHE"]
+    if not isinstance(alias, str) or alias not in settings.CACHES:
+        raise _fail("RATE_LIMIT_CACHE", 'must be the alias of a cache in CACHES, e.g. "default".')
+    parsed: dict[str, rates.Rate | None] = {}
+    for name in ("DEFAULT_RATE", "FAILED_AUTH_LIMIT"):
+        value = raw[name]
+        if value is None:
+            parsed[name] = None
+            continue
+        if not isinstance(value, str):
+            raise _fail(name, f"must be None or {rates.SYNTAX}.")
+        try:
+            parsed[name] = rates.parse_rate(value)
+        except ValueError as exc:
+            raise _fail(name, f"is not valid: {exc}") from None
+    proxies = raw["NUM_PROXIES"]
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or not 0 <= proxies <= 32:
+        raise _fail("NUM_PROXIES", "must be a whole number from 0 to 32.")
+    return {"RATE_LIMIT_CACHE": alias, **parsed, "NUM_PROXIES": proxies}
 
 
 def _cache_ttl(value: Any) -> timedelta:
@@ -280,6 +319,7 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         LOOKUP_READS_REPLICA=_replica_lag(raw["LOOKUP_READS_REPLICA"], cache_alias, cache_ttl),
         EXAMPLE_URL=_example_url(raw["EXAMPLE_URL"]),
         **_portal(raw, registry),
+        **_limits(raw),
     )
 
 

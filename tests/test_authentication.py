@@ -260,7 +260,7 @@ def test_refusal_of_a_known_key_is_audited_with_its_reason(issue, api, user, mak
         assert event.event == CredentialEvent.Event.REFUSED
         assert event.kind == CredentialEvent.Kind.API_KEY
         assert event.credential_id == key.public_id
-        assert event.details == {"reason": reason}
+        assert event.details == {"reason": reason, "count": 1}
         assert event.ip == extra.get("REMOTE_ADDR", "127.0.0.1")
         assert credential not in str(event.details)
     seen = response.content.decode() + str(response.headers)
@@ -318,7 +318,7 @@ def test_key_with_networks_and_no_client_address_is_refused(issue, api):
     response = by_header(api, plaintext, REMOTE_ADDR="")
 
     assert response.status_code == 401
-    assert CredentialEvent.objects.get(event="refused").details == {"reason": "network"}
+    assert CredentialEvent.objects.get(event="refused").details == {"reason": "network", "count": 1}
 
 
 def test_key_with_networks_and_no_remote_addr_at_all_is_refused(issue, rf):
@@ -331,7 +331,7 @@ def test_key_with_networks_and_no_remote_addr_at_all_is_refused(issue, rf):
 
     assert response.status_code == 401
     refused = CredentialEvent.objects.get(event="refused")
-    assert refused.details == {"reason": "network"}
+    assert refused.details == {"reason": "network", "count": 1}
     assert refused.ip is None
 
 

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from iiniit_auth import networks, signals
+from iiniit_auth import networks, rates, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import KeyStateError, RefusalReason
 from iiniit_auth.models.audit import AnyUser, CredentialEvent, redact_keys
@@ -29,6 +30,39 @@ from iiniit_auth.models.managers import (
     APIKeyManager,
     authenticating,
 )
+
+
+def validate_rate(value: str) -> None:
+    """Raise ``ValidationError`` (a message saying how to write one) unless ``value`` is a rate
+    or empty."""
+    try:
+        rates.normalize_rate(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_rate") from None
+
+
+class RateField(models.CharField):  # type: ignore[type-arg]
+    """A rate of requests (``100/min``), stored in its canonical text; empty: the default.
+
+    Checked on every write, not only in forms: a row is never saved with a rate the throttle
+    could not read. A bad rate raises ``ValidationError`` keyed by the field's name.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", rates.MAX_LENGTH)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+        self.validators.append(validate_rate)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        try:
+            value = rates.normalize_rate(value)
+        except ValueError as exc:
+            raise ValidationError({self.name: str(exc)}) from None
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class AbstractAPIKey(models.Model):
@@ -79,6 +113,8 @@ class AbstractAPIKey(models.Model):
         editable=False,
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    #: Requests per period through ``CredentialRateThrottle``; empty: ``DEFAULT_RATE``.
+    rate = RateField(_("rate limit"), editable=False)
 
     objects: ClassVar[APIKeyManager] = APIKeyManager()
 
@@ -99,13 +135,18 @@ class AbstractAPIKey(models.Model):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.public_id} {self.name!r}>"
 
+    #: Fields of this model that ``issue()`` accepts as keywords and a successor inherits on
+    #: rotation, like the fields a subclass adds.
+    CARRIED_FIELDS: ClassVar[tuple[str, ...]] = ("rate",)
+
     @classmethod
     def own_fields(cls) -> list[models.Field[Any, Any]]:
-        """The concrete fields a subclass adds to this model (none for ``APIKey``).
-
-        ``issue()`` accepts them as keywords, and a successor inherits them on rotation.
+        """The concrete fields ``issue()`` accepts as keywords beyond its own parameters, and a
+        successor inherits on rotation: :attr:`CARRIED_FIELDS` (``rate``) and those a subclass
+        adds to this model.
         """
         base = {f.name for f in AbstractAPIKey._meta.get_fields()} | {"id"}
+        base -= set(cls.CARRIED_FIELDS)
         return [f for f in cls._meta.concrete_fields if f.name not in base]
 
     @property
@@ -211,6 +252,37 @@ class AbstractAPIKey(models.Model):
             )
             signals.api_key_revoked.send(sender=type(self), key=self, actor=actor, reason=reason)
 
+    def set_rate(
+        self, rate: str | None, actor: AnyUser | None = None, *, ip: str | None = None
+    ) -> bool:
+        """Set the key's rate limit (``"100/min"``; empty or None: ``DEFAULT_RATE``).
+
+        Takes effect on the key's next request, in every process. Raises ``ValidationError``
+        (keyed ``rate``) for text that is not a rate; nothing is written then. Records a
+        ``changed`` event naming the rate before and after, when it changes. Returns whether
+        it changed.
+        """
+        try:
+            after = rates.normalize_rate(rate)
+        except ValueError as exc:
+            raise ValidationError({"rate": str(exc)}) from None
+        before = self.rate
+        if after == before:
+            return False
+        with self._restored_on_error("rate"):
+            self.rate = after
+            # A save, not an update: its post_save replaces the key's entry in the lookup cache.
+            self.save(update_fields=["rate"])
+            CredentialEvent.record(
+                CredentialEvent.Kind.API_KEY,
+                self.public_id,
+                CredentialEvent.Event.CHANGED,
+                actor=actor,
+                ip=ip,
+                details={"rate": {"before": before, "after": after}},
+            )
+        return True
+
     @sensitive_variables("plaintext")
     def rotate(
         self,
@@ -221,7 +293,7 @@ class AbstractAPIKey(models.Model):
     ) -> tuple[AbstractAPIKey, str]:
         """Issue a successor and retire this key after ``grace``; return ``(successor, plaintext)``.
 
-        The successor inherits name, owner, scopes and networks, and this key's lifetime length
+        The successor inherits name, owner, scopes, networks and rate, and this key's lifetime length
         from now. This key keeps working until now + grace (never past its own expiry), then is
         refused. Raises :class:`KeyStateError` if the key is revoked, expired or already rotated,
         and ``ValueError`` for a negative grace. Records a ``rotated`` event (and the successor's

@@ -31,8 +31,9 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AbstractApplication, get_application_model
 from oauth2_provider.settings import oauth2_settings
 
-from iiniit_auth import scopes, signals
+from iiniit_auth import rates, scopes, signals
 from iiniit_auth.exceptions import InvalidScope
+from iiniit_auth.models.apikey import RateField
 from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, redact_keys
 from iiniit_auth.models.managers import scope_error
 
@@ -193,6 +194,57 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
                 )
         return policy
 
+    def rate(self, application: AnyApplication) -> str:
+        """Return the rate limit of ``application``'s tokens (``""``: ``DEFAULT_RATE``); one
+        query."""
+        if application is None or application.pk is None:
+            return ""
+        stored = self.filter(application=application).values_list("rate", flat=True).first()
+        return stored or ""
+
+    def set_rate(
+        self,
+        application: AnyApplication,
+        rate: str | None,
+        *,
+        actor: AnyUser | None = None,
+        ip: str | None = None,
+    ) -> ApplicationPolicy:
+        """Set the rate limit of ``application``'s tokens (``"100/min"``; empty or None:
+        ``DEFAULT_RATE``); return the policy.
+
+        Raises ``ValidationError`` (keyed ``rate`` or ``application``) for text that is not a
+        rate or an unsaved application; nothing is written then. Records a ``changed`` event
+        naming the rate before and after, and sends ``oauth_application_changed``, when it
+        changes.
+        """
+        require_saved(application)
+        try:
+            after = rates.normalize_rate(rate)
+        except ValueError as exc:
+            raise ValidationError({"rate": str(exc)}) from None
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            policy = self._locked(application, actor)
+            before = policy.rate
+            if before == after:
+                return policy
+            policy.rate = after
+            policy.updated_at, policy.updated_by = timezone.now(), _saved_user(actor)
+            policy.save()
+            changes = {"rate": {"before": before, "after": after}}
+            CredentialEvent.record(
+                CredentialEvent.Kind.OAUTH_APPLICATION,
+                application_credential_id(application),
+                CredentialEvent.Event.CHANGED,
+                actor=actor,
+                ip=ip,
+                details=changes,
+            )
+            signals.oauth_application_changed.send(
+                sender=type(application), application=application, changes=changes, actor=actor
+            )
+        return policy
+
     def _locked(self, application: AnyApplication, actor: AnyUser | None) -> ApplicationPolicy:
         """The application's policy, locked for this transaction; unsaved if there is none."""
         found = self.select_for_update().filter(application=application).first()
@@ -204,7 +256,7 @@ class ApplicationPolicy(models.Model):
 
     ``allowed_scopes`` is stored like an API key's scopes: registered names, sorted, joined by
     single spaces (RFC 6749 section 3.3). Written only through
-    ``ApplicationPolicy.objects.set_allowed_scopes`` and ``set_may_introspect``.
+    ``ApplicationPolicy.objects.set_allowed_scopes``, ``set_may_introspect`` and ``set_rate``.
     """
 
     application = models.OneToOneField(
@@ -217,6 +269,9 @@ class ApplicationPolicy(models.Model):
     may_introspect = models.BooleanField(
         _("may introspect other applications' tokens"), default=False, editable=False
     )
+    #: Requests per period of each of the application's tokens through
+    #: ``CredentialRateThrottle``; empty: ``DEFAULT_RATE``.
+    rate = RateField(_("rate limit"), editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
