@@ -4,12 +4,14 @@ that ask for the same scopes."""
 from adrf.views import APIView as AsyncAPIView
 from django.http import JsonResponse
 from django.urls import path
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from iiniit_auth.authentication import APIKeyAuthentication, OAuth2Authentication
 from iiniit_auth.contrib.adrf import AsyncAPIKeyAuthentication, AsyncOAuth2Authentication
 from iiniit_auth.decorators import requires_credential
+from iiniit_auth.permissions import HasScopes
 
 SCOPES = {"GET": ["orders:read"], "POST": ["orders:write"]}
 
@@ -36,6 +38,20 @@ class AsyncOrders(AsyncAPIView):
         return Response({"created": True}, status=201)
 
 
+class AsyncOrdersSyncClasses(AsyncOrders):
+    """The sync classes in an ADRF async view: ADRF authenticates in its worker thread."""
+
+    authentication_classes = [APIKeyAuthentication, OAuth2Authentication]
+
+
+class AsyncOrdersComposed(AsyncOrders):
+    permission_classes = [HasScopes & IsAuthenticated]
+
+
+class SyncOrdersComposed(SyncOrders):
+    permission_classes = [HasScopes & IsAuthenticated]
+
+
 def body(request):
     return {"orders": [], "user": str(request.user), "auth": type(request.auth).__name__}
 
@@ -53,6 +69,9 @@ async def plain_orders_async(request):
 urlpatterns = [
     path("sync/", SyncOrders.as_view()),
     path("async/", AsyncOrders.as_view()),
+    path("async-sync-classes/", AsyncOrdersSyncClasses.as_view()),
+    path("sync-composed/", SyncOrdersComposed.as_view()),
+    path("async-composed/", AsyncOrdersComposed.as_view()),
     path("plain/", plain_orders),
     path("plain-async/", plain_orders_async),
 ]
