@@ -43,9 +43,11 @@ from iiniit_auth.models import AbstractAPIKey, CredentialEvent, Usage
 
 logger = logging.getLogger(__name__)
 
-#: How long a counter outlives its day in the cache: pending counts of yesterday are written
-#: by the next flush; older ones only if the credential was used within this time.
-COUNTER_TTL: Final = int(timedelta(days=3).total_seconds())
+#: How long a credential's counter lives in the cache: counts still pending when a credential
+#: goes unused for longer than this (one interval's requests at most) are dropped.
+COUNTER_TTL: Final = int(timedelta(days=35).total_seconds())
+#: How long a past day's counter stays once written (a request at midnight may still add one).
+SPENT_TTL: Final = int(timedelta(hours=1).total_seconds())
 #: How long a flush may hold its lock (it is released as soon as the flush ends).
 LOCK_TTL: Final = 60
 
@@ -91,13 +93,11 @@ def count(credential: Any, now: datetime | None = None) -> None:
     cache = _cache()
     if cache is not None:
         try:
-            _incr(cache, _counter(counted, day))
-            claimed = _claim(cache, counted)
+            first_today = _incr(cache, _counter(counted, day))
         except Exception:
             logger.warning("Usage cache %r failed; counting in memory.", auth_settings().CACHE)
         else:
-            if claimed:
-                _write(lambda: _drain_cache(cache, counted, day))
+            _count_in_cache(cache, counted, day, first_today)
             return
     if _memory.add(counted, day):
         _write(lambda: _drain_memory(counted))
@@ -106,13 +106,16 @@ def count(credential: Any, now: datetime | None = None) -> None:
 def flush(kind: str, credential_id: str, now: datetime | None = None) -> None:
     """Write the pending counts of one credential now, whatever the interval.
 
-    Reads the cache's counters of today and yesterday (UTC) and this process's memory.
+    Reads the cache's counters (today's, yesterday's, and those of the last day the credential
+    was counted) and this process's memory.
     """
     counted = (kind, credential_id)
     cache = _cache()
     if cache is not None:
         try:
-            _drain_cache(cache, counted, today(now))
+            day = today(now)
+            last = _last_day(cache, counted)
+            _drain_cache(cache, counted, day, [] if last is None else [last])
         except Exception:
             logger.warning("Usage cache %r failed; its counts stay pending.", auth_settings().CACHE)
     _drain_memory(counted)
@@ -187,13 +190,48 @@ def _counter(counted: Counted, day: date) -> str:
     return f"iiniit:usage:{kind}:{credential_id}:{day.isoformat()}"
 
 
-def _incr(cache: BaseCache, name: str) -> None:
-    """Add one to the counter ``name``, made if missing (``incr()`` alone refuses to)."""
+def _incr(cache: BaseCache, name: str) -> bool:
+    """Add one to the counter ``name``, made if missing (``incr()`` alone refuses to).
+
+    Returns whether this call made it (with one): only one process does, whatever the race.
+    """
     try:
         cache.incr(name)
     except ValueError:
-        if not cache.add(name, 1, COUNTER_TTL):
-            cache.incr(name)
+        if cache.add(name, 1, COUNTER_TTL):
+            return True
+        cache.incr(name)
+    return False
+
+
+def _last_key(counted: Counted) -> str:
+    kind, credential_id = counted
+    return f"iiniit:usage-last:{kind}:{credential_id}"
+
+
+def _last_day(cache: BaseCache, counted: Counted) -> date | None:
+    value = cache.get(_last_key(counted))
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _count_in_cache(cache: BaseCache, counted: Counted, day: date, first_today: bool) -> None:
+    """After a counted request: write now if this process claims the interval, or if it
+    counted the credential's first request of the day while an older day is pending (a
+    credential unused for days: its last day is remembered, or it would never be written)."""
+    earlier: list[date] = []
+    try:
+        if first_today:
+            earlier = [last] if (last := _last_day(cache, counted)) and last < day else []
+            cache.set(_last_key(counted), day.isoformat(), COUNTER_TTL)
+        claimed = _claim(cache, counted) or bool(earlier)
+    except Exception:
+        logger.warning("Usage cache %r failed; counts stay pending.", auth_settings().CACHE)
+        return
+    if claimed:
+        _write(lambda: _drain_cache(cache, counted, day, earlier))
 
 
 def _claim(cache: BaseCache, counted: Counted) -> bool:
@@ -205,19 +243,22 @@ def _claim(cache: BaseCache, counted: Counted) -> bool:
     return bool(cache.add(f"iiniit:usage-written:{kind}:{credential_id}", True, int(seconds) or 1))
 
 
-def _drain_cache(cache: BaseCache, counted: Counted, day: date) -> None:
-    """Move the counters of ``day`` and the day before from the cache to the table.
+def _drain_cache(
+    cache: BaseCache, counted: Counted, day: date, earlier: Iterable[date] = ()
+) -> None:
+    """Move the counters of ``day``, the day before and ``earlier`` days from the cache to the
+    table.
 
     Under a lock (one drain at a time per credential), each counter is read, decreased by what
     was read (atomically: increments in between stay) and added to its row; if the write
-    fails, the counter gets its count back.
+    fails, the counter gets its count back. A past day's counter, written, expires soon.
     """
     kind, credential_id = counted
     lock = f"iiniit:usage-lock:{kind}:{credential_id}"
     if not cache.add(lock, True, LOCK_TTL):
         return
     try:
-        for each in (day - timedelta(days=1), day):
+        for each in sorted({*earlier, day - timedelta(days=1), day}):
             name = _counter(counted, each)
             requests = cache.get(name)
             if not isinstance(requests, int) or requests <= 0:
@@ -228,6 +269,8 @@ def _drain_cache(cache: BaseCache, counted: Counted, day: date) -> None:
             except Exception:
                 cache.incr(name, requests)
                 raise
+            if each < day:
+                cache.touch(name, SPENT_TTL)
     finally:
         cache.delete(lock)
 

@@ -194,3 +194,26 @@ def test_requests_are_counted(request, api, issue, oauth_token, oauth_app, cache
         (API_KEY, key.public_id, today): 1,
         (APPLICATION, str(oauth_app.pk), today): 1,
     }
+
+
+def test_a_day_left_pending_is_written_when_the_credential_comes_back(with_cache, issue):
+    key, _ = issue()
+    usage.count(key, NOON)
+    end_request()
+    usage.count(key, NOON)  # pending on Dec 7, within the interval
+    later = NOON + timedelta(days=5)
+    usage.count(key, later)  # first of Dec 12: Dec 7's pending count is written with it
+    end_request()
+    assert rows() == {
+        (API_KEY, key.public_id, NOON.date()): 2,
+        (API_KEY, key.public_id, later.date()): 1,
+    }
+
+
+def test_flush_writes_the_last_day_counted_too(with_cache, issue):
+    key, _ = issue()
+    usage.count(key, NOON)
+    end_request()
+    usage.count(key, NOON)
+    usage.flush(API_KEY, key.public_id, NOON + timedelta(days=4))
+    assert rows() == {(API_KEY, key.public_id, NOON.date()): 2}
