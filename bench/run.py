@@ -45,6 +45,8 @@ CONTENDERS: list[tuple[str, str, int]] = [
     ("ours_key_cached", "iiniit_auth API key, cache on (locmem)", 200),
     ("ours_malformed", "iiniit_auth malformed key (bad checksum)", 401),
     ("ours_bearer", "iiniit_auth OAuth2Authentication (bearer)", 200),
+    ("bare_async", "bare ADRF async view (no authentication), through async_to_sync", 200),
+    ("ours_key_async", "iiniit_auth API key, ADRF async view, through async_to_sync", 200),
     ("floor", "floor: the lookup's SELECT on the driver's own cursor + digest compare", 200),
     (
         "floor_bearer",
@@ -188,16 +190,20 @@ class Bench:
         from django.conf import settings
         from django.test import RequestFactory
 
+        from bench.asyncview import async_views
         from bench.views import BareView, BearerFloorView, FloorView, OursView, peer_views
 
         self.factory = RequestFactory()
         self.headers = headers
         peers = peer_views()
+        asynchronous = async_views()
         ours = OursView.as_view()
         self.views: dict[str, Callable[..., Any]] = {"bare": BareView.as_view()}
         for name, _label, _status in CONTENDERS:
             if name in peers:
                 self.views[name] = peers[name].as_view()
+            elif name in asynchronous:
+                self.views[name] = asynchronous[name]
             elif name.startswith("ours"):
                 self.views[name] = ours
             elif name == FLOOR:

@@ -105,6 +105,7 @@ class Seeder:
         self._public_ids.add(key.public_id)
         scheme = auth_settings().HEADER_SCHEME
         headers["ours_key"] = headers["ours_key_cached"] = f"{scheme} {plaintext}"
+        headers["ours_key_async"] = headers["ours_key"]  # bare_async sends none
         headers["floor"] = f"{scheme} {plaintext}"
         # Well-formed, right prefix and length, wrong checksum: refused before any query.
         last = "0" if plaintext[-1] != "0" else "1"
