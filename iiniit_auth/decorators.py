@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
@@ -41,6 +42,18 @@ class CredentialGate(APIView):
     permission_classes: Sequence[type[BasePermission]] = [HasScopes]
     required_scopes: list[str] = []
     get = post = put = patch = delete = head = options = trace = _stand_in
+
+    def get_authenticators(self) -> list[Any]:
+        """DRF's, refusing classes whose ``authenticate`` is a coroutine function, which DRF's
+        ``Request`` would call without awaiting (``ImproperlyConfigured``)."""
+        authenticators: list[Any] = super().get_authenticators()
+        for each in authenticators:
+            if iscoroutinefunction(each.authenticate):
+                raise ImproperlyConfigured(
+                    f"requires_credential takes sync authentication classes, not "
+                    f"{type(each).__name__}: it runs them off the event loop itself."
+                )
+        return authenticators
 
     @property
     def default_response_headers(self) -> dict[str, str]:
@@ -88,8 +101,9 @@ def requires_credential(
     Refusals are DRF's and the exception handler's answers (400, 401, 403; docs/http.md).
     ``scopes`` must be registered (``IINIIT_AUTH["SCOPES"]``), an empty list asking for any
     valid credential; ``authentication_classes`` default to DRF's
-    ``DEFAULT_AUTHENTICATION_CLASSES`` and must be sync classes: in an async view they run in
-    one hop to Django's thread-sensitive worker thread. The view is exempt from CSRF, as DRF's
+    ``DEFAULT_AUTHENTICATION_CLASSES`` and must be sync classes (else ``ImproperlyConfigured``
+    on the first request): in an async view they run in one hop to Django's thread-sensitive
+    worker thread. The view is exempt from CSRF, as DRF's
     views are: a key or a token is not sent by a browser on its own.
     """
     attributes: dict[str, Any] = {"required_scopes": list(scopes)}

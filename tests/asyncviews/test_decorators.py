@@ -2,6 +2,7 @@
 refuses every case of docs/http.md as the DRF view with the same scopes does."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.test import Client, RequestFactory
 
@@ -76,3 +77,14 @@ def test_no_scopes_asks_for_any_valid_credential(issue, rf: RequestFactory):
     response = any_credential(rf.get("/", HTTP_AUTHORIZATION=f"ApiKey {plaintext}"))
     assert response.status_code == 200
     assert response.content == b'{"scopes": ["reports:read"]}'
+
+
+def test_async_classes_are_refused_with_a_clear_error(rf: RequestFactory):
+    from iiniit_auth.contrib.adrf import AsyncAPIKeyAuthentication
+
+    @requires_credential(authentication_classes=[AsyncAPIKeyAuthentication])
+    def misconfigured(request):
+        return JsonResponse({"ok": True})
+
+    with pytest.raises(ImproperlyConfigured, match="AsyncAPIKeyAuthentication"):
+        misconfigured(rf.get("/"))
