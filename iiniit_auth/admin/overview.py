@@ -57,13 +57,11 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """The figures of one model family, under its title (and a timeline, for keys); or a
-    chart of its own (the busiest credentials)."""
+    """The figures of one model family, under its title (and a timeline, for keys)."""
 
     title: str
     figures: list[Figure]
     timeline: Timeline | None = None
-    chart: BusiestChart | None = None
 
 
 SectionFunction = Callable[[AdminSite, HttpRequest], Section | None]
@@ -159,10 +157,10 @@ def api_keys(admin_site: AdminSite, request: HttpRequest) -> Section | None:
     )
 
 
-@section(APIKey, get_application_model())
-def busiest(admin_site: AdminSite, request: HttpRequest) -> Section | None:
-    """The credentials with the most requests over the last ``DAYS`` days, of the kinds the
-    user may view: one query, and one per kind to name them."""
+def busiest(admin_site: AdminSite, request: HttpRequest) -> BusiestChart | None:
+    """The credentials with the most requests over the last ``DAYS`` days, of the kinds
+    ``request.user`` may view in ``admin_site`` (None if neither): one query, and one per kind
+    to name them. Drawn under the sections."""
     kinds = [
         kind
         for kind, model in (
@@ -171,11 +169,7 @@ def busiest(admin_site: AdminSite, request: HttpRequest) -> Section | None:
         )
         if _viewable(admin_site, request, (model,))
     ]
-    return Section(
-        title=str(_("Usage in the last %(days)d days") % {"days": DAYS}),
-        figures=[],
-        chart=busiest_chart(admin_site.name, kinds),
-    )
+    return busiest_chart(admin_site.name, kinds) if kinds else None
 
 
 @admin.register(Overview)
@@ -228,5 +222,7 @@ def overview_view(admin_site: AdminSite, request: HttpRequest) -> HttpResponse:
         "app_label": APIKey._meta.app_label,
         "app_name": APIKey._meta.app_config.verbose_name,
         "sections": found,
+        "busiest": busiest(admin_site, request),
+        "busiest_title": _("Usage in the last %(days)d days") % {"days": DAYS},
     }
     return render(request, "admin/iiniit_auth/overview.html", context)

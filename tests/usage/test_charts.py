@@ -103,9 +103,9 @@ def test_overview_busiest_costs_three_queries(rf, staff, issue, oauth_app):
     request = rf.get("/")
     request.user = staff
     with CaptureQueriesContext(connection) as queries:
-        section = busiest(admin.site, request)
+        chart = busiest(admin.site, request)
     assert len(queries) == 3
-    assert [row.count for row in section.chart.rows] == [100, 8, 7, 6, 5]
+    assert [row.count for row in chart.rows] == [100, 8, 7, 6, 5]
 
 
 def test_overview_shows_only_kinds_the_user_may_view(client, issue, oauth_app):
