@@ -23,14 +23,13 @@ pytestmark = pytest.mark.urls("tests.asyncviews.urls")
 
 @pytest.fixture
 def server(transactional_db):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
+    # Bound here and handed over: no other process can take the port in between.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(application, lifespan="off", log_level="warning")
     running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not running.started:
@@ -40,6 +39,7 @@ def server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(10)
+    listener.close()
 
 
 def fetch(url, headers):
