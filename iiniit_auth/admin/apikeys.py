@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -28,6 +29,7 @@ from iiniit_auth.admin.filters import (
     StatusFilter,
     public_id_terms,
 )
+from iiniit_auth.admin.forms import rate_html
 from iiniit_auth.admin.overview import overview_url
 from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, change_url
 from iiniit_auth.admin.views import KeyScreens
@@ -109,6 +111,8 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
         "expires_column",
         "last_used_column",
         "networks_detail",
+        "rate_detail",
+        "rate_change",
         "predecessor_link",
         "successor_link",
         "revoked_at",
@@ -202,6 +206,14 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
                 {"fields": ("created_detail", "created_by", "expires_column", "last_used_column")},
             ),
             (_("Networks"), {"fields": ("networks_detail",)}),
+            (
+                _("Limits"),
+                {
+                    "fields": (
+                        "rate_change" if self.has_rate_permission(request) else "rate_detail",
+                    )
+                },
+            ),
         ]
         # Only the rows that name a key: an unrotated key's page has no "Rotation" section.
         rotation = tuple(
@@ -263,6 +275,24 @@ class APIKeyAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, KeyScreens):
         if not key.allowed_networks:
             return format_html("{}", _("Any address"))
         return format_html_join(", ", "<code>{}</code>", ((n,) for n in key.allowed_networks))
+
+    @admin.display(description=_("rate limit"))
+    def rate_detail(self, key: AbstractAPIKey) -> SafeString:
+        return rate_html(key.rate)
+
+    @admin.display(description=_("rate limit"))
+    def rate_change(self, key: AbstractAPIKey) -> SafeString:
+        """The rate, and a link to change it (shown to those who may)."""
+        url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_rate",
+            args=[key.pk],
+        )
+        return format_html(
+            '{} <a href="{}" class="iiniit-rate-change">{}</a>',
+            self.rate_detail(key),
+            url,
+            _("Change"),
+        )
 
     def _key_link(self, key: AbstractAPIKey | None) -> SafeString:
         if key is None:

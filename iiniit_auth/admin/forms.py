@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from iiniit_auth import lifetimes, networks, scopes
+from iiniit_auth import lifetimes, networks, rates, scopes
 from iiniit_auth.admin import owners
+from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import MAX_DURATION, parse_duration
 from iiniit_auth.lifetimes import GRACE_CHOICES, NEVER_CHOICE
 from iiniit_auth.models import NEVER, AbstractAPIKey
@@ -113,6 +115,38 @@ class OwnedForm(OnceForm):
         return data
 
 
+def rate_field() -> forms.CharField:
+    """The rate limit, as typed: ``100/min``; empty for the default (``DEFAULT_RATE``)."""
+    return forms.CharField(
+        label=_("Rate limit"),
+        required=False,
+        max_length=rates.MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 16, "placeholder": "100/min"}),
+        help_text=_(
+            "Requests allowed per second, minute, hour or day on views that list "
+            "CredentialRateThrottle, e.g. 100/min or 5000/day. Empty: the site's default."
+        ),
+    )
+
+
+def rate_html(rate: str) -> SafeString:
+    """A stored rate as admin shows it: the rate, or the default it falls back to."""
+    if rate:
+        return format_html("<code>{}</code>", rate)
+    default = auth_settings().DEFAULT_RATE
+    if default is not None:
+        return format_html("<code>{}</code> {}", str(default), _("(the default)"))
+    return format_html("{}", _("none (no default rate is set)"))
+
+
+def clean_rate(value: str | None) -> str:
+    """The canonical text of a typed rate (``""`` for none); a form error for anything else."""
+    try:
+        return rates.normalize_rate(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_rate") from None
+
+
 class IssueForm(OwnedForm):
     """The add form. ``cleaned_data["expires_at"]`` is a datetime, ``NEVER`` or absent."""
 
@@ -151,6 +185,8 @@ class IssueForm(OwnedForm):
         ),
     )
 
+    rate = rate_field()
+
     def __init__(
         self,
         *args: Any,
@@ -170,6 +206,9 @@ class IssueForm(OwnedForm):
         ]
         expiry = cast(forms.ChoiceField, self.fields["expires_in"])
         expiry.choices, expiry.initial = expiry_choices()
+
+    def clean_rate(self) -> str:
+        return clean_rate(self.cleaned_data.get("rate"))
 
     def clean_allowed_networks(self) -> list[str]:
         try:
@@ -218,6 +257,7 @@ class IssueForm(OwnedForm):
             "scopes": data["scopes"],
             "expires_at": data["expires_at"],
             "allowed_networks": data["allowed_networks"],
+            "rate": data.get("rate", ""),
         }
 
 
@@ -237,6 +277,15 @@ class RotateForm(OnceForm):
 
     def grace_period(self) -> timedelta:
         return parse_duration(self.cleaned_data["grace"])
+
+
+class RateForm(forms.Form):
+    """A key's rate limit, changed through ``key.set_rate()``."""
+
+    rate = rate_field()
+
+    def clean_rate(self) -> str:
+        return clean_rate(self.cleaned_data.get("rate"))
 
 
 class RevokeForm(forms.Form):

@@ -43,6 +43,7 @@ from oauth2_provider.models import (
 from iiniit_auth import scopes
 from iiniit_auth.admin import events, overview, owners
 from iiniit_auth.admin.filters import ListRedirects
+from iiniit_auth.admin.forms import rate_html
 from iiniit_auth.admin.oauth_forms import GRANT_CHOICES, ApplicationChangeForm
 from iiniit_auth.admin.oauth_tokens import (
     ACTIVE,
@@ -138,6 +139,7 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
         "authorization_grant_type",
         "user",
         "scopes_detail",
+        "rate_detail",
         "created",
         "updated",
     )
@@ -214,6 +216,7 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         scopes_field = "allowed_scopes" if self.has_scopes_permission(request) else "scopes_detail"
+        rate_field = "rate" if self.has_scopes_permission(request) else "rate_detail"
         client = ["client_type", "authorization_grant_type"]
         if _redirects(obj):
             client.append("redirect_uris")
@@ -221,6 +224,7 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
             (None, {"fields": ("name", "client_id_column", "client_secret_note", "user")}),
             (_("Client"), {"fields": client}),
             (_("Scopes"), {"fields": (scopes_field,)}),
+            (_("Limits"), {"fields": (rate_field,)}),
             (_("Lifetime"), {"fields": ("created", "updated")}),
         ]
 
@@ -229,17 +233,19 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
     ) -> Any:
         fields = ["name", "redirect_uris"] if _redirects(obj) else ["name"]
         if self.has_scopes_permission(request):
-            fields.append("allowed_scopes")
+            fields += ["allowed_scopes", "rate"]
         kwargs["fields"] = fields
         form = super().get_form(request, obj, change, **kwargs)
         if "allowed_scopes" not in fields:
-            # A declared field stays on a model form whatever ``fields`` says; this class is
-            # made for this request by modelform_factory, so dropping it here is local.
+            # Declared fields stay on a model form whatever ``fields`` says; this class is
+            # made for this request by modelform_factory, so dropping them here is local.
             form.base_fields.pop("allowed_scopes", None)
+            form.base_fields.pop("rate", None)
         elif obj is not None:
             form.base_fields["allowed_scopes"].initial = sorted(
                 ApplicationPolicy.objects.allowed_scopes(obj)
             )
+            form.base_fields["rate"].initial = ApplicationPolicy.objects.rate(obj)
         return form
 
     @admin.display(description=_("client secret"))
@@ -255,10 +261,14 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
     def scopes_detail(self, application: Any) -> SafeString:
         return scope_codes(sorted(ApplicationPolicy.objects.allowed_scopes(application)))
 
+    @admin.display(description=_("rate limit"))
+    def rate_detail(self, application: Any) -> SafeString:
+        return rate_html(ApplicationPolicy.objects.rate(application))
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Save name and redirect URIs (a ``changed`` event when either changed); the allowed
-        scopes go through ``set_allowed_scopes``. Admin's change view runs it in one
-        transaction with the events."""
+        scopes go through ``set_allowed_scopes`` and the rate limit through ``set_rate``.
+        Admin's change view runs it in one transaction with the events."""
         super().save_model(request, obj, form, change)
         if change:
             record_application_changed(
@@ -270,6 +280,10 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
         if "allowed_scopes" in form.cleaned_data:
             ApplicationPolicy.objects.set_allowed_scopes(
                 obj, form.cleaned_data["allowed_scopes"], actor=request.user, ip=client_ip(request)
+            )
+        if "rate" in form.cleaned_data:
+            ApplicationPolicy.objects.set_rate(
+                obj, form.cleaned_data["rate"], actor=request.user, ip=client_ip(request)
             )
 
     def render_change_form(

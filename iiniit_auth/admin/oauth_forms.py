@@ -18,7 +18,7 @@ from oauth2_provider.models import AbstractApplication, get_application_model
 
 from iiniit_auth import scopes
 from iiniit_auth.admin import owners
-from iiniit_auth.admin.forms import OnceForm, OwnedForm
+from iiniit_auth.admin.forms import OnceForm, OwnedForm, clean_rate, rate_field
 from iiniit_auth.models.audit import contains_key
 from iiniit_auth.oauth.applications import GRANT_CHOICES as GRANT_CHOICES
 from iiniit_auth.oauth.applications import check_redirect_uris
@@ -117,9 +117,11 @@ class RegisterForm(OwnedForm):
 
 
 class ApplicationChangeForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The change page: name and redirect URIs, and the allowed scopes (set apart, audited)."""
+    """The change page: name and redirect URIs, and the allowed scopes and rate limit (set
+    apart, through the policy, audited)."""
 
     allowed_scopes = allowed_scopes_field()
+    rate = rate_field()
 
     class Meta:
         model = get_application_model()
@@ -146,6 +148,9 @@ class ApplicationChangeForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_redirect_uris(self) -> str:
         return check_redirect_uris(" ".join((self.cleaned_data.get("redirect_uris") or "").split()))
+
+    def clean_rate(self) -> str:
+        return clean_rate(self.cleaned_data.get("rate"))
 
 
 class ConfirmForm(OnceForm):

@@ -25,7 +25,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth import once
 from iiniit_auth.admin import owners
-from iiniit_auth.admin.forms import IssueForm, RevokeForm, RotateForm
+from iiniit_auth.admin.forms import IssueForm, RateForm, RevokeForm, RotateForm
 from iiniit_auth.admin.pages import (
     already_done,
     change_url,
@@ -47,7 +47,7 @@ ISSUE: Final = "issue"
 KIND: Final = CredentialEvent.Kind.API_KEY
 
 
-def _adminform(form: RotateForm | RevokeForm, *fields: str) -> helpers.AdminForm:
+def _adminform(form: RotateForm | RevokeForm | RateForm, *fields: str) -> helpers.AdminForm:
     """``form`` laid out the way admin lays out its forms (one unnamed fieldset)."""
     # AdminForm lays out any form; django-stubs types it for model forms only.
     return helpers.AdminForm(form, [(None, {"fields": list(fields)})], {})  # type: ignore[arg-type]
@@ -89,6 +89,11 @@ class KeyScreens(owners.MakesCredentials):
         """``revoke_apikey``: may revoke keys, one by one or several at once."""
         return self._has(request, "revoke_apikey")
 
+    def has_rate_permission(self, request: HttpRequest) -> bool:
+        """Django's ``change`` permission of the model: may change a key's rate limit (the
+        only thing about a key that is ever changed in place)."""
+        return self._has(request, f"change_{self.opts.model_name}")
+
     @property
     def for_others_permission(self) -> str:
         """``issue_for_others``: may issue and rotate keys of other users, within the rule of
@@ -99,6 +104,7 @@ class KeyScreens(owners.MakesCredentials):
         return self.screen_urls(
             ("<path:object_id>/rotate/", self.rotate_view, "rotate"),
             ("<path:object_id>/revoke/", self.revoke_view, "revoke"),
+            ("<path:object_id>/rate/", self.rate_view, "rate"),
         )
 
     def add_view(
@@ -113,6 +119,7 @@ class KeyScreens(owners.MakesCredentials):
             (None, {"fields": ["name", "owner", "scopes"]}),
             (_("Expiry"), {"fields": ["expires_in", "expires_on"]}),
             (_("Networks"), {"fields": ["allowed_networks"]}),
+            (_("Limits"), {"fields": ["rate"]}),
         ]
         # AdminForm lays out any form; django-stubs types it for model forms only.
         return helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]
@@ -320,6 +327,48 @@ class KeyScreens(owners.MakesCredentials):
             errors=form.errors,
         )
         return render(request, self._templates("revoke.html"), context)
+
+    def rate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Change the key's rate limit through ``key.set_rate()`` (a ``changed`` event)."""
+        if not (self.has_rate_permission(request) and self.has_view_permission(request)):
+            raise PermissionDenied
+        key = self._get_key(request, object_id)
+        form = RateForm(
+            request.POST if request.method == "POST" else None, initial={"rate": key.rate}
+        )
+        if form.is_valid():
+            before = key.rate or gettext("the default")
+            try:
+                changed = key.set_rate(
+                    form.cleaned_data["rate"], actor=request.user, ip=client_ip(request)
+                )
+            except ValidationError as exc:
+                form.add_error("rate", exc.message_dict.get("rate", exc.messages))
+            else:
+                if changed:
+                    after = key.rate or gettext("the default")
+                    self.log_change(
+                        request,
+                        key,
+                        gettext("Rate limit: %(before)s → %(after)s.")
+                        % {"before": before, "after": after},
+                    )
+                    messages.success(
+                        request,
+                        _("The rate limit of “%(key)s” is now %(rate)s.")
+                        % {"key": key, "rate": after},
+                    )
+                return HttpResponseRedirect(change_url(self, key.pk))
+        context = page_context(
+            self,
+            request,
+            title=_("Rate limit of the API key “%(key)s”") % {"key": key},
+            original=key,
+            form=form,
+            adminform=_adminform(form, "rate"),
+            errors=form.errors,
+        )
+        return render(request, self._templates("rate.html"), context)
 
     @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
