@@ -34,6 +34,8 @@ LABEL_EVERY: Final = 7
 #: How many credentials the busiest chart shows, and the height of each one's row.
 BUSIEST: Final = 5
 ROW: Final = 24
+#: Room after the longest bar for its number.
+NUMBER: Final = 64
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class DayBar:
     height: float
     title: str
     label: str
+
+    @property
+    def right(self) -> float:
+        """Where the bar ends: its label ends there too, so the newest one stays in view."""
+        return round(self.x + self.width, 2)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class Row:
     url: str
     title: str
 
+    @property
+    def end(self) -> float:
+        """Where the bar ends, in the chart (after the names' half), and its number begins."""
+        return round(WIDTH / 2 + self.width + 4, 2)
+
 
 @dataclass(frozen=True)
 class BusiestChart:
@@ -84,6 +96,7 @@ class BusiestChart:
     width: int = WIDTH
     height: int = 0
     row: int = ROW
+    half: int = WIDTH // 2
 
 
 def counted_as(obj: Any) -> usage.Counted | None:
@@ -203,7 +216,7 @@ def busiest_chart(
                 kind=str(CredentialEvent.Kind(kind).label),
                 count=count,
                 y=position * ROW,
-                width=round((WIDTH / 2 - 8) * count / tallest, 2),
+                width=round((WIDTH / 2 - NUMBER) * count / tallest, 2),
                 url=url,
                 title=ngettext("%(name)s: %(n)d request", "%(name)s: %(n)d requests", count)
                 % {"name": name, "n": count},
