@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +31,32 @@ class CredentialEventQuerySet(models.QuerySet["CredentialEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
 
+    def delete_for_retention(self) -> int:
+        """Delete these events and return how many; the retention rule's own door.
+
+        Only :func:`iiniit_auth.audit_ops.prune` calls it, with the events its rule allows and
+        in the transaction that records the ``pruned`` event. On PostgreSQL the table's trigger
+        refuses a DELETE unless :data:`PRUNE_SETTING` is on in the current transaction: it is
+        set here, transaction-local, and turned off again right after the DELETE.
+        """
+        with transaction.atomic(using=self.db):
+            connection = connections[self.db]
+            on_postgresql = connection.vendor == "postgresql"
+            if on_postgresql:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_SETTING])
+            deleted, _by_model = models.QuerySet.delete(self)
+            if on_postgresql:
+                # Off again at once: called inside a longer transaction (a request's, a
+                # test's), the flag must not let a later DELETE of that transaction through.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config(%s, 'off', true)", [PRUNE_SETTING])
+        return deleted
+
+
+#: The PostgreSQL setting that lets the append-only trigger (migration 0009) allow a DELETE,
+#: set for one transaction only by :meth:`CredentialEventQuerySet.delete_for_retention`.
+PRUNE_SETTING = "iiniit_auth.prune"
 
 REDACTED = "[redacted]"
 ACTOR_NAME_MAX_LENGTH = 150
@@ -90,7 +116,9 @@ def _address(ip: str | None) -> str | None:
 class CredentialEvent(models.Model):
     """One line of the audit log: what happened to which credential, who did it, when, from where.
 
-    Append-only: saving an existing event, deleting one, or bulk changes raise ``TypeError``.
+    Append-only: saving an existing event, deleting one, or bulk changes raise ``TypeError``;
+    on PostgreSQL a trigger refuses UPDATE and DELETE in SQL too. Events leave only through
+    the retention rule (``manage.py audit prune``).
     It stores public ids, never a secret: :meth:`record` refuses details that hold a key.
     """
 
@@ -98,6 +126,8 @@ class CredentialEvent(models.Model):
         API_KEY = "api_key", _("API key")
         OAUTH_APPLICATION = "oauth_application", _("OAuth application")
         OAUTH_TOKEN = "oauth_token", _("OAuth token")
+        # The log itself: a retention run (manage.py audit prune) is recorded against it.
+        AUDIT_LOG = "audit_log", _("audit log")
 
     class Event(models.TextChoices):
         ISSUED = "issued", _("issued")
@@ -118,6 +148,8 @@ class CredentialEvent(models.Model):
         DELETED = "deleted", _("deleted")
         # API keys: the owner was reminded of the coming expiry (manage.py apikey remind).
         REMINDED = "reminded", _("expiry reminder sent")
+        # The audit log: events older than the retention were deleted (counts in details).
+        PRUNED = "pruned", _("old events pruned")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(_("credential kind"), max_length=32, choices=Kind.choices)
@@ -142,6 +174,7 @@ class CredentialEvent(models.Model):
         ordering = ("-at", "-id")
         verbose_name = _("credential event")
         verbose_name_plural = _("credential events")
+        permissions = [("export_credentialevent", _("Can export the audit log"))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.credential_id} {self.get_event_display()}"
