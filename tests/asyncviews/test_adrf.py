@@ -5,6 +5,7 @@ import inspect
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.cache import caches
 from django.core.exceptions import SynchronousOnlyOperation
 from rest_framework.test import APIRequestFactory
 
@@ -119,3 +120,23 @@ def test_composed_permission_answers_as_its_sync_twin(issue):
 
     assert sync[0] == 403
     assert asynchronous[:3] == sync[:3]
+
+
+def test_failed_authentication_limit_answers_as_in_the_sync_twin(settings):
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "FAILED_AUTH_LIMIT": "2/min"}
+    bad = {"Authorization": "ApiKey iik_nope"}
+    answers = {}
+    for path, asynchronous in (("/sync/", False), ("/async/", True)):
+        caches["default"].clear()
+        for _ in range(2):
+            assert answer(path, "GET", "", bad, asynchronous=asynchronous)[0] == 401
+        answers[path] = answer(path, "GET", "", bad, asynchronous=asynchronous)
+
+    sync, asynchronous = answers["/sync/"], answers["/async/"]
+    assert sync[0] == 429
+    # The seconds to wait (body and Retry-After) may tick between the two.
+    assert asynchronous[0] == sync[0]
+    assert asynchronous[1].keys() == sync[1].keys()
+    assert asynchronous[1]["error"] == sync[1]["error"] == "rate_limited"
+    assert asynchronous[2].keys() == sync[2].keys()
+    assert len(asynchronous[3]) == len(sync[3]) == 0
