@@ -12,13 +12,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerOauthRedirectView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from iiniit_auth.contrib.swagger_ui import SwaggerOAuthRedirectView, SwaggerView
 from project.views import HomeView
 
 urlpatterns = [
@@ -27,11 +23,11 @@ urlpatterns = [
     path("developer/", include("iiniit_auth.portal.urls")),
     path("o/", include("iiniit_auth.oauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Swagger UI's OAuth 2.0 redirect URI: next to the page, where Swagger UI looks for it.
     path(
         "api/docs/oauth2-redirect.html",
-        SpectacularSwaggerOauthRedirectView.as_view(),
+        SwaggerOAuthRedirectView.as_view(),
         name="swagger-oauth-redirect",
     ),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
