@@ -22,6 +22,19 @@ class LimitedView(APIView):
 urlpatterns = [path("limited/", LimitedView.as_view())]
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The limits' clock, stopped mid-window: ``clock[0]`` is now (seconds since the epoch).
+
+    Windows are fixed: a test whose requests straddled the end of one would see two counts.
+    """
+    from iiniit_auth import throttling
+
+    now = [1_800_000_030.0]  # 30 s into a minute
+    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    return now
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     caches["default"].clear()
