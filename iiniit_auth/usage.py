@@ -7,9 +7,10 @@
 * else in this process's memory.
 
 The counts reach the :class:`~iiniit_auth.models.Usage` table at most once per credential per
-``LAST_USED_UPDATE_INTERVAL`` (the same interval as ``last_used_at``): with the cache, the
-process that adds the interval's marker (``cache.add()``) writes for every process; in memory,
-each process writes its own. A write adds (``requests = requests + n``), so processes never
+``LAST_USED_UPDATE_INTERVAL`` (the same interval as ``last_used_at``), the first time one
+interval after the credential's first count (so a credential's first request costs no query
+either): with the cache, the process that adds the interval's marker (``cache.add()``) writes
+for every process; in memory, each process writes its own, and the rest when it exits. A write adds (``requests = requests + n``), so processes never
 overwrite one another. What is counted but not yet written stays pending until the
 credential's next use past the interval, or until :func:`flush`; :func:`daily` adds it to what
 it reads.
@@ -218,19 +219,23 @@ def _last_day(cache: BaseCache, counted: Counted) -> date | None:
 
 
 def _count_in_cache(cache: BaseCache, counted: Counted, day: date, first_today: bool) -> None:
-    """After a counted request: write now if this process claims the interval, or if it
-    counted the credential's first request of the day while an older day is pending (a
-    credential unused for days: its last day is remembered, or it would never be written)."""
+    """After a counted request: write now if this process claims the interval and more than
+    this one request is pending, or if this is the credential's first request of the day and
+    an older day is pending (a credential unused for days: its last day is remembered, or that
+    day would never be written)."""
     earlier: list[date] = []
     try:
         if first_today:
             earlier = [last] if (last := _last_day(cache, counted)) and last < day else []
             cache.set(_last_key(counted), day.isoformat(), COUNTER_TTL)
-        claimed = _claim(cache, counted) or bool(earlier)
+        claimed = _claim(cache, counted)
     except Exception:
         logger.warning("Usage cache %r failed; counts stay pending.", auth_settings().CACHE)
         return
-    if claimed:
+    # The first request of a day only starts the interval (no write on a credential's first
+    # use, as for any other request within an interval), unless the interval is zero.
+    alone = first_today and auth_settings().LAST_USED_UPDATE_INTERVAL.total_seconds() > 0
+    if earlier or (claimed and not alone):
         _write(lambda: _drain_cache(cache, counted, day, earlier))
 
 
@@ -287,14 +292,17 @@ class _Memory:
         self.written: dict[Counted, float] = {}
 
     def add(self, counted: Counted, day: date) -> bool:
-        """Count one; return whether this credential is due to be written."""
+        """Count one; return whether this credential is due to be written: a whole interval
+        after its first count here, then once per interval."""
         interval = auth_settings().LAST_USED_UPDATE_INTERVAL.total_seconds()
         now = time.monotonic()
         with self.lock:
             days = self.counts.setdefault(counted, {})
             days[day] = days.get(day, 0) + 1
             last = self.written.get(counted)
-            if last is not None and now - last < interval:
+            if interval > 0 and (last is None or now - last < interval):
+                if last is None:
+                    self.written[counted] = now
                 return False
             self.written[counted] = now
             return True

@@ -4,6 +4,7 @@ interval, nothing lost to a rollback or a failing write."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -35,25 +36,50 @@ def test_today_is_the_utc_date(settings):
     assert usage.today(late) == date(2026, 12, 7)
 
 
+def interval_passes(key, cached):
+    """What the passing of LAST_USED_UPDATE_INTERVAL does: the claim's marker expires in the
+    cache, this process's last write moves back in memory."""
+    if cached:
+        caches["keys"].delete(f"iiniit:usage-written:api_key:{key.public_id}")
+    else:
+        usage._memory.written[(API_KEY, key.public_id)] -= 3600
+
+
 @pytest.mark.parametrize("cached", [False, True], ids=["memory", "cache"])
-def test_first_count_writes_then_nothing_until_the_interval(request, issue, cached):
+def test_no_query_within_the_interval_then_one_write(request, issue, cached):
     if cached:
         request.getfixturevalue("with_cache")
     key, _ = issue()
-    usage.count(key, NOON)
-    end_request()
-    assert rows() == {(API_KEY, key.public_id, NOON.date()): 1}
     with CaptureQueriesContext(connection) as queries:
         for _ in range(50):
             usage.count(key, NOON)
         end_request()
+    # A credential's first use starts the interval: nothing is written before it has passed.
     assert len(queries) == 0
-    assert rows() == {(API_KEY, key.public_id, NOON.date()): 1}
-    usage.flush(API_KEY, key.public_id, NOON)
+    assert rows() == {}
+    interval_passes(key, cached)
+    with CaptureQueriesContext(connection) as queries:
+        usage.count(key, NOON)
+        end_request()
     assert rows() == {(API_KEY, key.public_id, NOON.date()): 51}
+    assert [q["sql"].split()[0] for q in queries.captured_queries if "usage" in q["sql"]] == [
+        "UPDATE",
+        "INSERT",
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(10):
+            usage.count(key, NOON)
+        end_request()
+    assert len(queries) == 0
+    interval_passes(key, cached)
+    with CaptureQueriesContext(connection) as queries:
+        usage.count(key, NOON)
+        end_request()
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
+    assert rows() == {(API_KEY, key.public_id, NOON.date()): 62}
     assert usage.daily(API_KEY, key.public_id, days=2, now=NOON) == [
         (NOON.date() - timedelta(days=1), 0),
-        (NOON.date(), 51),
+        (NOON.date(), 62),
     ]
 
 
@@ -77,12 +103,15 @@ def test_pending_counts_are_shown_before_they_are_written(with_cache, issue):
     key, _ = issue()
     for _ in range(5):
         usage.count(key, NOON)
-    # Not written yet (the test's transaction is open: the write waits for the request's end).
     assert rows() == {}
     assert usage.daily(API_KEY, key.public_id, days=1, now=NOON) == [(NOON.date(), 5)]
+    interval_passes(key, cached=True)
+    usage.count(key, NOON)
+    # Not written yet: the test's transaction is open, the write waits for the request's end.
+    assert rows() == {}
     end_request()
-    assert rows() == {(API_KEY, key.public_id, NOON.date()): 5}
-    assert usage.daily(API_KEY, key.public_id, days=1, now=NOON) == [(NOON.date(), 5)]
+    assert rows() == {(API_KEY, key.public_id, NOON.date()): 6}
+    assert usage.daily(API_KEY, key.public_id, days=1, now=NOON) == [(NOON.date(), 6)]
 
 
 def test_each_day_its_row_and_yesterday_is_written_by_todays_flush(with_cache, issue):
@@ -189,11 +218,10 @@ def test_requests_are_counted(request, api, issue, oauth_token, oauth_app, cache
     today = usage.today()
     assert usage.daily(API_KEY, key.public_id, days=1) == [(today, 3)]
     assert usage.daily(APPLICATION, str(oauth_app.pk), days=1) == [(today, 1)]
-    # The first request of each wrote its row, after the request (the test's transaction).
-    assert rows() == {
-        (API_KEY, key.public_id, today): 1,
-        (APPLICATION, str(oauth_app.pk), today): 1,
-    }
+    # Counted with no query: nothing is written within the first interval.
+    assert rows() == {}
+    usage.flush(API_KEY, key.public_id)
+    assert rows() == {(API_KEY, key.public_id, today): 3}
 
 
 def test_a_day_left_pending_is_written_when_the_credential_comes_back(with_cache, issue):
@@ -217,3 +245,23 @@ def test_flush_writes_the_last_day_counted_too(with_cache, issue):
     usage.count(key, NOON)
     usage.flush(API_KEY, key.public_id, NOON + timedelta(days=4))
     assert rows() == {(API_KEY, key.public_id, NOON.date()): 2}
+
+
+@pytest.mark.urls("tests.usage.urls")
+@pytest.mark.parametrize("cached", [False, True], ids=["memory", "cache"])
+def test_counting_adds_no_query_to_a_request(request, api, issue, cached):
+    if cached:
+        request.getfixturevalue("with_cache")
+    counted_key, counted = issue()
+    plain_key, plain = issue()
+
+    def cost(path, plaintext):
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(3):
+                response = api.get(path, HTTP_AUTHORIZATION=f"ApiKey {plaintext}")
+                assert response.status_code == 200
+        return len(queries)
+
+    assert cost("/api/counted/", counted) == cost("/api/ping/", plain)
+    assert usage.daily(API_KEY, counted_key.public_id, days=1) == [(usage.today(), 3)]
+    assert usage.daily(API_KEY, plain_key.public_id, days=1) == [(usage.today(), 0)]
