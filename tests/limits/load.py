@@ -2,9 +2,11 @@
 ``python -m tests.limits.load <redis url> <key prefix> <limit> <requests per client>``.
 
 It configures Django on a shared Redis, says ``ready``, waits for ``go`` on stdin, then runs
-two client threads; each sends its requests, one to a view limited by CredentialRateThrottle
-and one to a view limited by DRF's UserRateThrottle, in turn. It prints one JSON line: the
-requests our throttle accepted, by window, and those DRF's accepted. No database is used:
+two client threads; each sends its requests in turn to a view limited by
+CredentialRateThrottle, to one limited by DRF's UserRateThrottle, and, with a key whose
+checksum is wrong, to one behind APIKeyAuthentication (the failed-authentication limiter). It
+prints one JSON line: the requests our throttle accepted, by window; those DRF's accepted; the
+refusals (401) the limiter let through before answering 429, by window. No database is used:
 the credential is an unsaved key of an unsaved user, as the throttles only read them.
 """
 
@@ -29,7 +31,11 @@ def configure(redis_url, prefix, limit):
             "KEY_PREFIX": prefix,
         }
     }
-    values["IINIIT_AUTH"] = {**base.IINIIT_AUTH, "DEFAULT_RATE": f"{limit}/min"}
+    values["IINIIT_AUTH"] = {
+        **base.IINIIT_AUTH,
+        "DEFAULT_RATE": f"{limit}/min",
+        "FAILED_AUTH_LIMIT": f"{limit}/min",
+    }
     values["REST_FRAMEWORK"] = {
         **base.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"user": f"{limit}/min"},
@@ -48,8 +54,10 @@ def main(redis_url, prefix, limit, per_client):
     from rest_framework.throttling import UserRateThrottle
     from rest_framework.views import APIView
 
+    from iiniit_auth import keys
+    from iiniit_auth.authentication import APIKeyAuthentication
     from iiniit_auth.models import APIKey
-    from iiniit_auth.throttling import CredentialRateThrottle
+    from iiniit_auth.throttling import CredentialRateThrottle, Window
 
     user = get_user_model()(pk=1, username="load")
     key = APIKey(public_id="loadtest", name="load", owner=user)
@@ -83,10 +91,22 @@ def main(redis_url, prefix, limit, per_client):
         def get(self, request):
             return Response({})
 
-    ours, theirs = Ours.as_view(), Theirs.as_view()
+    class Guarded(APIView):
+        authentication_classes = [APIKeyAuthentication]
+        permission_classes = [AllowAny]
+
+        def get(self, request):
+            return Response({})
+
+    # A key whose checksum is wrong: refused (401) with no query, counted by the limiter.
+    good = keys.generate("iik").plaintext
+    bad = good[:-1] + ("A" if good[-1] != "A" else "B")
+
+    ours, theirs, guarded = Ours.as_view(), Theirs.as_view(), Guarded.as_view()
     factory = APIRequestFactory()
     accepted = Counter()
     drf_accepted = [0]
+    refused = Counter()
     lock = threading.Lock()
 
     def client():
@@ -100,6 +120,14 @@ def main(redis_url, prefix, limit, per_client):
             if theirs(factory.get("/theirs/")).status_code == 200:
                 with lock:
                     drf_accepted[0] += 1
+            status = guarded(
+                factory.get("/guarded/", HTTP_AUTHORIZATION=f"ApiKey {bad}")
+            ).status_code
+            if status == 401:
+                with lock:
+                    refused[str(Window.at(60).start)] += 1
+            elif status != 429:
+                raise AssertionError(status)
 
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
@@ -109,7 +137,8 @@ def main(redis_url, prefix, limit, per_client):
         each.start()
     for each in threads:
         each.join()
-    print(json.dumps({"ours": dict(accepted), "drf": drf_accepted[0]}), flush=True)
+    result = {"ours": dict(accepted), "drf": drf_accepted[0], "refused": dict(refused)}
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Rate limits under load: 8 concurrent clients over 4 worker processes sharing one Redis.
 
 Our throttle counts with Redis's atomic INCR: in each window it accepts at most the limit
-(within 1%). DRF's UserRateThrottle, limited to the same rate beside it in the same run, reads
+(within 1%). The failed-authentication limiter, given the same limit, answers 429 once the
+address has that many refusals (a refusal in flight per client may still pass). DRF's UserRateThrottle, limited to the same rate beside it in the same run, reads
 its list of timestamps and writes it back: its figure is printed for the record, not asserted.
 Skipped only when no Redis answers at 127.0.0.1:6379.
 """
@@ -78,13 +79,22 @@ def test_eight_clients_over_four_processes_stay_within_the_limit(redis_db, capsy
         for window, accepted in result["ours"].items():
             by_window[window] = by_window.get(window, 0) + accepted
     drf = sum(result["drf"] for result in results)
+    refused = {}
+    for result in results:
+        for window, count in result["refused"].items():
+            refused[window] = refused.get(window, 0) + count
     with capsys.disabled():
         print(
             f"\n{PROCESSES * 2} clients, {PROCESSES} processes, limit {LIMIT}/min, "
             f"{PROCESSES * 2 * PER_CLIENT} requests to each: CredentialRateThrottle accepted "
-            f"{by_window} by window; DRF's UserRateThrottle accepted {drf}."
+            f"{by_window} by window; DRF's UserRateThrottle accepted {drf}; the failed-"
+            f"authentication limiter let {refused} refusals through by window."
         )
     assert by_window, "no request was accepted at all"
     assert all(accepted <= LIMIT * 1.01 for accepted in by_window.values()), by_window
     # Every window the run touched but the last was used up (the burst outruns the limit).
     assert max(by_window.values()) == LIMIT or sum(by_window.values()) >= LIMIT
+    # The limiter reads its count before the refusal adds to it: requests in flight at the
+    # moment the limit is reached (one per client at most) are still refused with 401.
+    assert all(count <= LIMIT + PROCESSES * 2 for count in refused.values()), refused
+    assert sum(refused.values()) >= LIMIT
