@@ -1,7 +1,8 @@
 """Fixtures of the production tests: PostgreSQL, Redis and gunicorn, on loopback.
 
-The marker ``production`` selects them (``pytest -m production tests/production``); they skip,
-saying why, when PostgreSQL or Redis does not answer.
+The marker ``production`` selects them (``pytest -m production tests/production``); without
+it they are skipped, and with it they skip, saying why, when PostgreSQL or Redis does not
+answer.
 """
 
 import pytest
@@ -17,6 +18,16 @@ def pytest_configure(config):
         "markers",
         "production: real servers (gunicorn, uvicorn) on PostgreSQL and Redis, on loopback",
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    # Minutes of real servers: run when asked for by the marker, not in every run of the suite.
+    if "production" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="real servers: run with -m production (see docs/deployment.md)")
+    for item in items:
+        if item.get_closest_marker("production") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -57,9 +57,11 @@ def _server_url():
     return urlunsplit(parts._replace(path="/postgres"))
 
 
-def environment(cache=True):
+def environment(cache=True, **extra):
+    """The servers' environment; ``extra`` adds variables (``PRODUCTION_CONNECTIONS``)."""
     return {
         **os.environ,
+        **extra,
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "PRODUCTION_DATABASE_URL": DATABASE_URL,
         "PRODUCTION_CACHE_URL": CACHE_URL if cache else "",
@@ -132,14 +134,14 @@ class Server:
         return requests.get(urljoin(self.url, path), timeout=30, **kwargs)
 
 
-def start(command, log, cache=True, port=None, ready="/api/open/"):
+def start(command, log, cache=True, port=None, ready="/api/open/", env=None):
     """Start ``command`` (its ``{port}`` filled in) and wait until ``ready`` answers 200."""
     port = port or free_port()
     out = log.open("w")
     process = subprocess.Popen(  # noqa: S603 - our own server command
         [part.format(port=port) for part in command],
         cwd=ROOT,
-        env=environment(cache),
+        env=environment(cache, **(env or {})),
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -159,19 +161,20 @@ def start(command, log, cache=True, port=None, ready="/api/open/"):
     raise RuntimeError(f"{command[:4]} did not answer within 90 s:\n{log.read_text()}")
 
 
-def gunicorn(log, workers=4, cache=True, extra=()):
+def gunicorn(log, workers=4, cache=True, extra=(), env=None):
     command = [
         sys.executable, "-m", "gunicorn", "tests.production.wsgi:application",
         "--bind", "127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
         *extra,
     ]  # fmt: skip
-    return start(command, log, cache=cache)
+    return start(command, log, cache=cache, env=env)
 
 
 @dataclass
 class Sent:
     sent: float  # time.monotonic() just before the request left
     status: int
+    done: float = 0.0  # time.monotonic() once the answer was read
 
 
 @dataclass
@@ -200,7 +203,7 @@ class Load:
                 with self._lock:
                     self.errors.append(repr(exc))
                 continue
-            mine.append(Sent(sent, status))
+            mine.append(Sent(sent, status, time.monotonic()))
         with self._lock:
             self.records.extend(mine)
 

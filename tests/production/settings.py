@@ -25,6 +25,15 @@ DATABASES = {
     }
 }
 
+# How the server holds its database connections (docs/deployment.md measures each):
+# "persistent" (CONN_MAX_AGE), "per-request" (Django's default, CONN_MAX_AGE = 0) or "pool".
+_connections = os.environ.get("PRODUCTION_CONNECTIONS", "persistent")
+if _connections == "per-request":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif _connections == "pool":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 4}}
+
 _cache_url = os.environ.get("PRODUCTION_CACHE_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if _cache_url:
