@@ -26,7 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 
 from iiniit_auth import scopes
 from iiniit_auth.conf import auth_settings
@@ -209,8 +211,30 @@ class AutoSchema(SpectacularAutoSchema):
     the 400, 401 and 403 answers of the operations that take a credential.
 
     Set ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "iiniit_auth.contrib.spectacular.AutoSchema"``.
-    An operation whose view authenticates nobody declares no ``security`` at all.
+    An operation whose view authenticates nobody declares no ``security`` at all. A plain
+    ``APIView`` that names no serializer (the README's ``OrdersView``) gets a free-form JSON
+    object as its body and answer, where drf-spectacular would report an error; a
+    ``serializer_class`` or ``@extend_schema`` describes it precisely.
     """
+
+    def get_request_serializer(self) -> Any:
+        if self._names_no_serializer():
+            return OpenApiTypes.OBJECT
+        return super().get_request_serializer()
+
+    def get_response_serializers(self) -> Any:
+        if self._names_no_serializer():
+            return OpenApiTypes.OBJECT
+        return super().get_response_serializers()
+
+    def _names_no_serializer(self) -> bool:
+        """Whether the view is a plain APIView with no serializer to describe it (the same
+        three places drf-spectacular looks)."""
+        view = self.view
+        return not isinstance(view, GenericAPIView) and not any(
+            hasattr(view, name)
+            for name in ("get_serializer", "get_serializer_class", "serializer_class")
+        )
 
     def get_auth(self) -> list[dict[str, Any]]:
         auths: list[dict[str, Any]] = super().get_auth()

@@ -64,6 +64,16 @@ def test_the_schema_is_valid_openapi_and_raises_no_warning():
     assert not GENERATOR_STATS, "drf-spectacular warned or erred while making the schema"
 
 
+def test_a_view_without_a_serializer_gets_free_form_json_not_an_error():
+    schema = make_schema()
+    assert not GENERATOR_STATS
+    plain = operation(schema, "/api/plain/")
+    assert plain["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "object"
+    posting = operation(schema, "/api/plain/", "post")
+    assert posting["requestBody"]["content"]["application/json"]["schema"]["type"] == "object"
+    assert posting["security"][-1] == {"OAuth2": ["orders:write"]}
+
+
 def test_security_schemes_are_named_stably_and_described():
     schemes = make_schema()["components"]["securitySchemes"]
     assert set(schemes) == {"ApiKey", "api_key", "OAuth2"}

@@ -47,7 +47,20 @@ class TokensOnlyView(Base):
     required_scopes = ["orders:read"]
 
 
+class PlainView(APIView):
+    """Like the README's OrdersView: no serializer to describe it."""
+
+    required_scopes = {"GET": ["orders:read"], "POST": ["orders:write"]}
+
+    def get(self, request):
+        return Response({"orders": []})
+
+    def post(self, request):
+        return Response({"created": True}, status=201)
+
+
 api = [
+    path("plain/", PlainView.as_view()),
     path("orders/", OrdersView.as_view()),
     path("reports/", ReportsView.as_view()),
     path("any/", AnyCredentialView.as_view()),
