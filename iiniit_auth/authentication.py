@@ -34,6 +34,7 @@ from oauth2_provider.contrib.rest_framework import (
 )
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -54,7 +55,9 @@ from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 from iiniit_auth.throttling import check_failed_auth, claim_refusal_audit, record_failed_auth
 
 
-def refused(request: Request, scheme: str, public_id: str | None = None) -> Exception:
+def refused(
+    request: Request, scheme: str, public_id: str | None = None
+) -> exceptions.AuthenticationFailed:
     """The generic 401 (:func:`~iiniit_auth.challenges.refuse`), the refusal counted against
     the client's address and, for a well-formed key, its public id. No query."""
     record_failed_auth(request, public_id)
@@ -192,8 +195,9 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         The signal goes out for every refusal; the audit event at most once per key, reason
         and minute, with the number of refusals it stands for in ``details["count"]``
         (:func:`~iiniit_auth.throttling.claim_refusal_audit`), so a flood of wrong secrets for
-        a known key cannot flood the log. Under ``ATOMIC_REQUESTS`` DRF rolls the request's transaction back on the 401, and the
-        audit row would go with it: then the write waits until the request has finished.
+        a known key cannot flood the log. Under ``ATOMIC_REQUESTS`` DRF rolls the request's
+        transaction back on the 401, and the audit row would go with it: then the write waits
+        until the request has finished.
         """
 
         def write() -> None:
