@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 TOO_MANY_REQUESTS = gettext_noop("Too many requests: try again in %(seconds)d seconds.")
 #: How long an application's rate is kept in the cache, in seconds (a change clears it).
 APPLICATION_RATE_TTL = 300
+#: How long a counter outlives its window, in seconds (for servers' clocks that differ).
+SLACK = 10
 #: The window of the refused-use audit: one event per key and reason per this many seconds.
 REFUSAL_AUDIT_WINDOW = 60
 
@@ -97,14 +99,16 @@ def count(cache: BaseCache, name: str, window: Window) -> int:
     """Add one to the counter ``name`` of ``window``; return its new value.
 
     Atomic: ``incr()`` when the counter is there, else ``add()`` of 1, which only one process
-    wins (the others then ``incr()``). The counter outlives its window by a second: it is never
-    touched again, and expires. Raises what the cache raises.
+    wins (the others then ``incr()``). The counter outlives its window by :data:`SLACK`
+    seconds, then expires: a server whose clock lags by less never finds it gone between
+    Redis's ``EXISTS`` and ``INCR`` (which would leave a counter that never expires). Raises
+    what the cache raises.
     """
     key = f"{name}:{window.start}"
     try:
         return int(cache.incr(key))
     except ValueError:
-        if cache.add(key, 1, window.reset + 1):
+        if cache.add(key, 1, window.reset + SLACK):
             return 1
         return int(cache.incr(key))
 
