@@ -7,7 +7,7 @@ checks it against ``request.auth``, an API key or an OAuth 2.0 token alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -120,23 +120,22 @@ def insufficient_scope_body(missing: list[str]) -> dict[str, Any]:
     return {"detail": detail, "error": "insufficient_scope", "missing_scopes": missing}
 
 
-def _passes_with_every_scope(permission: Any, request: Request, view: Any) -> bool:
-    """Evaluate ``permission`` as if every ``HasScopes`` in it were satisfied."""
+def _evaluate(permission: Any, leaf: Callable[[Any], bool]) -> bool:
+    """Evaluate ``permission``'s ``&``, ``|`` and ``~`` through their operands, each operand
+    that is not composed by ``leaf(operand)``.
+
+    Not through the operators' own ``has_permission``: ADRF makes them async operators whose
+    ``has_permission`` is a coroutine function, and the 403 path runs on the event loop there.
+    """
     # DRF's stubs do not declare the operands of its composed permissions.
     composed: Any = permission
-    if isinstance(permission, HasScopes):
-        return request.auth is not None
     if isinstance(permission, AND):
-        return _passes_with_every_scope(composed.op1, request, view) and _passes_with_every_scope(
-            composed.op2, request, view
-        )
+        return _evaluate(composed.op1, leaf) and _evaluate(composed.op2, leaf)
     if isinstance(permission, OR):
-        return _passes_with_every_scope(composed.op1, request, view) or _passes_with_every_scope(
-            composed.op2, request, view
-        )
+        return _evaluate(composed.op1, leaf) or _evaluate(composed.op2, leaf)
     if isinstance(permission, NOT):
-        return not _passes_with_every_scope(composed.op1, request, view)
-    return bool(permission.has_permission(request, view))
+        return not _evaluate(composed.op1, leaf)
+    return leaf(permission)
 
 
 def scope_refusal(request: Request, view: Any) -> tuple[list[str], list[str]] | None:
@@ -151,9 +150,18 @@ def scope_refusal(request: Request, view: Any) -> tuple[list[str], list[str]] | 
     """
     if getattr(request, INSUFFICIENT_SCOPE, None) is None or view is None:
         return None
+
+    def passes(permission: Any) -> bool:
+        return bool(permission.has_permission(request, view))
+
+    def passes_with_every_scope(permission: Any) -> bool:
+        if isinstance(permission, HasScopes):
+            return request.auth is not None
+        return passes(permission)
+
     for permission in view.get_permissions():
-        if not permission.has_permission(request, view):
-            if not _passes_with_every_scope(permission, request, view):
+        if not _evaluate(permission, passes):
+            if not _evaluate(permission, passes_with_every_scope):
                 return None
             refusal: tuple[list[str], list[str]] | None = getattr(request, INSUFFICIENT_SCOPE, None)
             return refusal

@@ -108,11 +108,6 @@ def test_a_cached_key_costs_no_query_in_the_async_view(settings, issue):
     assert queries == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ADRF turns HasScopes & IsAuthenticated into an async operator, whose "
-    "has_permission iiniit_auth.permissions.scope_refusal calls without awaiting",
-)
 def test_composed_permission_answers_as_its_sync_twin(issue):
     headers = {"Authorization": f"ApiKey {issue(scopes=['reports:read'])[1]}"}
     sync = answer("/sync-composed/", "GET", "", headers, asynchronous=False)

@@ -27,7 +27,7 @@ def documented(settings, monkeypatch):
     exec(block("def orders(request)"), namespace)  # noqa: S102
     # A fragment of a class body, under the imports of the example before it.
     listed = {"HasScopes": namespace["HasScopes"]}
-    exec(block("permission_classes = [HasScopes, IsAuthenticated]"), listed)  # noqa: S102
+    exec(block("permission_classes = [HasScopes & IsAuthenticated]"), listed)  # noqa: S102
     both = type(
         "Both", (namespace["OrdersView"],), {"permission_classes": listed["permission_classes"]}
     )
