@@ -13,7 +13,8 @@ from django.utils import timezone
 from iiniit_auth import keys
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.management.commands.apikey import Command
-from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.models import NEVER, APIKey, CredentialEvent
+from tests.orgkeys.models import TeamAPIKey
 
 KEY_LINE = re.compile(r"^Key:\s+(\S+)$", re.MULTILINE)
 
@@ -493,3 +494,113 @@ def test_text_that_is_not_utf8_is_refused_before_anything_is_written(user, optio
     says = fails("issue", *flat, "--scopes", "orders:read")
 
     assert f"{option} is not valid UTF-8 text" in says
+
+
+# --- every key model: --model -------------------------------------------------------------------
+
+
+def test_model_acts_on_a_projects_own_key_model(user):
+    out, _err = run(
+        "--model",
+        "orgkeys.TeamAPIKey",
+        "issue",
+        "--owner",
+        "ann",
+        "--name",
+        "team",
+        "--scopes",
+        "orders:read",
+    )
+
+    plaintext = KEY_LINE.search(out)[1]
+    public_id = keys.parse(plaintext, auth_settings().KEY_PREFIX)
+    team_key = TeamAPIKey.objects.get(public_id=public_id)
+    assert not APIKey.objects.exists()
+    listed = json.loads(run("--model", "orgkeys.teamapikey", "list", "--json")[0])
+    assert [row["public_id"] for row in listed] == [public_id]
+    assert json.loads(run("list", "--json")[0]) == []
+
+    run("--model", "orgkeys.TeamAPIKey", "rotate", public_id, "--grace", "0")
+    successor = TeamAPIKey.objects.exclude(pk=team_key.pk).get()
+    run("--model", "orgkeys.TeamAPIKey", "revoke", successor.public_id, "--reason", "done")
+    successor.refresh_from_db()
+    assert successor.revoked_at is not None
+    assert list(
+        CredentialEvent.objects.filter(kind="api_key").order_by("id").values_list("event", "actor")
+    ) == [("issued", None), ("issued", None), ("rotated", None), ("revoked", None)]
+
+
+def test_the_default_model_does_not_find_another_models_key(issue, user):
+    team_key, _plaintext = TeamAPIKey.objects.issue(owner=user, name="team", scopes=[])
+
+    assert fails("revoke", team_key.public_id).startswith("There is no API key ")
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "auth.User",
+        "orgkeys.Nothing",
+        "APIKey",
+        "iiniit_auth.CredentialEvent",
+        "orgkeys.ProxyAPIKey",
+    ],
+)
+def test_model_must_name_a_key_model(db, label):
+    message = fails("--model", label, "list")
+
+    assert message == (
+        f'--model: "{label}" is not a key model. Key models: iiniit_auth.APIKey, '
+        "orgkeys.ContractKey, orgkeys.TeamAPIKey."
+    )
+
+
+def test_remind_covers_apikey_only(db):
+    assert (
+        fails("--model", "orgkeys.TeamAPIKey", "remind") == "remind covers iiniit_auth.APIKey only."
+    )
+
+
+# --- keys that age: list --expiring / --unused --------------------------------------------------
+
+
+def listed(**aging):
+    """The public ids ``apikey list`` prints with the aging options given (as the parser would)."""
+    out = StringIO()
+    command = Command(stdout=out)
+    command.handle_list({"all": False, "owner": None, "json": True, **aging})
+    return sorted(row["public_id"] for row in json.loads(out.getvalue()))
+
+
+@pytest.fixture
+def aging_keys(issue):
+    now = timezone.now()
+    soon, _plaintext = issue(name="soon", expires_at=now + timedelta(days=3))
+    later, _plaintext = issue(name="later", expires_at=now + timedelta(days=60))
+    idle, _plaintext = issue(name="idle", expires_at=NEVER)
+    busy, _plaintext = issue(name="busy", expires_at=NEVER)
+    fresh, _plaintext = issue(name="fresh", expires_at=NEVER)
+    # Made long ago (created_at is the key's own column, not the audit log's).
+    APIKey.objects.filter(pk__in=[idle.pk, busy.pk]).update(created_at=now - timedelta(days=200))
+    busy.record_use(now - timedelta(days=1))
+    dead, _plaintext = issue(name="dead", expires_at=now + timedelta(days=1))
+    dead.revoke()
+    return {"soon": soon, "later": later, "idle": idle, "busy": busy, "fresh": fresh, "dead": dead}
+
+
+def test_list_expiring_shows_active_keys_expiring_within(aging_keys):
+    assert listed(expiring=timedelta(days=14)) == [aging_keys["soon"].public_id]
+    assert listed(expiring=timedelta(days=90)) == sorted(
+        [aging_keys["soon"].public_id, aging_keys["later"].public_id]
+    )
+
+
+def test_list_unused_shows_keys_unused_or_never_used_for_that_long(aging_keys):
+    assert listed(unused=timedelta(days=90)) == [aging_keys["idle"].public_id]
+    assert listed(unused=timedelta(days=90), expiring=timedelta(days=14)) == []
+
+
+@pytest.mark.parametrize("option", ["expiring", "unused"])
+def test_list_aging_windows_must_be_longer_than_0(db, option):
+    with pytest.raises(CommandError, match=f"^--{option} must be longer than 0.$"):
+        listed(**{option: timedelta(0)})

@@ -10,6 +10,9 @@ state, text that is not UTF-8) becomes a ``CommandError`` before or instead of a
 failed command leaves the database as it was. The actor of every write is None: the command
 line has no user to name.
 
+``--model app_label.Model`` (before the action) picks the key model: ``APIKey`` by default,
+or any other installed key model of the project (a subclass of ``AbstractAPIKey``).
+
 A plaintext key is printed once, by ``issue`` and ``rotate``; it never appears in an error
 message, even when a key is pasted where its public id belongs.
 """
@@ -21,14 +24,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iiniit_auth import keys, scopes
+from iiniit_auth.cache import key_models
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import KeyStateError, MalformedKey
 from iiniit_auth.management import arguments, output
@@ -74,7 +80,20 @@ class Command(BaseCommand):
     # Like Django's changepassword: revoking a leaked key must not wait for a settings fix.
     requires_system_checks: list[str] = []
 
+    model: type[AbstractAPIKey] = APIKey
+
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--model",
+            metavar="APP_LABEL.MODEL",
+            default="",
+            help=str(
+                _(
+                    "The key model to act on, before the action, e.g. --model "
+                    "iiniit_auth.APIKey (the default) or a project's own key model."
+                )
+            ),
+        )
         arguments.add_actions(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -91,6 +110,7 @@ class Command(BaseCommand):
             if isinstance(value, str) and not _encodes(value):
                 shown = "PUBLIC_ID" if name == "public_id" else "--" + name.replace("_", "-")
                 raise CommandError(_("%(option)s is not valid UTF-8 text.") % {"option": shown})
+        self.model = self._model(options["model"])
         actions[options["action"]](options)
 
     # -- actions ---------------------------------------------------------------------------
@@ -106,7 +126,7 @@ class Command(BaseCommand):
         owner = self._user(options["owner"])
         expires_at = NEVER if options["never_expires"] else self._expiry(options["expires_in"])
         try:
-            key, plaintext = APIKey.objects.issue(
+            key, plaintext = self.model.objects.issue(
                 owner=owner,
                 name=name,
                 scopes=options["scopes"],
@@ -132,9 +152,10 @@ class Command(BaseCommand):
 
         Raises ``CommandError`` for an unknown ``--owner``.
         """
-        found = APIKey.objects.get_queryset()
+        found = self.model.objects.get_queryset()
         if not options["all"]:
             found = found.active()
+        found = self._aging(found, options.get("expiring"), options.get("unused"))
         if options["owner"] is not None:
             found = found.filter(owner=self._user(options["owner"]))
         found = found.select_related("owner")
@@ -214,6 +235,8 @@ class Command(BaseCommand):
         each reminder. Raises ``CommandError`` for a window of 0."""
         from iiniit_auth.portal.reminders import remind
 
+        if self.model is not APIKey:
+            raise CommandError(_("remind covers %(model)s only.") % {"model": APIKey._meta.label})
         within: timedelta = options["within"]
         if within <= timedelta(0):
             raise CommandError(str(_("--within must be longer than 0.")))
@@ -238,6 +261,41 @@ class Command(BaseCommand):
         )
 
     # -- lookups and checks ------------------------------------------------------------------
+
+    def _model(self, label: str) -> type[AbstractAPIKey]:
+        """The key model ``label`` names (``app_label.Model``, any case); APIKey if empty."""
+        if not label:
+            return APIKey
+        installed = {model._meta.label_lower: model for model in key_models()}
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            model = None
+        if model is None or model._meta.label_lower not in installed:
+            raise CommandError(
+                _("--model: %(label)s is not a key model. Key models: %(models)s.")
+                % {
+                    "label": json.dumps(label),
+                    "models": ", ".join(sorted(m._meta.label for m in installed.values())),
+                }
+            )
+        return installed[model._meta.label_lower]
+
+    def _aging(self, found: Any, expiring: timedelta | None, unused: timedelta | None) -> Any:
+        """``found`` limited to active keys expiring within ``expiring`` and to keys unused
+        for ``unused`` (never used since being issued that long ago counts as unused)."""
+        now = timezone.now()
+        for option, value in (("--expiring", expiring), ("--unused", unused)):
+            if value is not None and value <= timedelta(0):
+                raise CommandError(_("%(option)s must be longer than 0.") % {"option": option})
+        if expiring is not None:
+            found = found.expiring_within(expiring, now)
+        if unused is not None:
+            since = now - unused
+            found = found.filter(
+                Q(last_used_at__lt=since) | Q(last_used_at__isnull=True, created_at__lt=since)
+            )
+        return found
 
     def _expiry(self, expires_in: timedelta | None) -> datetime | None:
         """The expiry ``--expires-in`` asks for; None (the default lifetime) when not given."""
@@ -296,8 +354,8 @@ class Command(BaseCommand):
                 % {"prefix": prefix, "n": keys.PUBLIC_ID_LENGTH}
             )
         try:
-            return APIKey.objects.select_related("owner").get(public_id=public_id)
-        except APIKey.DoesNotExist:
+            return self.model.objects.select_related("owner").get(public_id=public_id)
+        except self.model.DoesNotExist:
             raise CommandError(
                 _(
                     "There is no API key %(prefix)s_%(id)s ('manage.py apikey list --all' lists them)."
