@@ -119,6 +119,13 @@ def admins(settings):
         settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limit_counters():
+    """The limits count in the default cache, which outlives a test: each test starts empty."""
+    yield
+    caches["default"].clear()
+
+
 # -- the lookup cache (tests/test_cache*.py) ---------------------------------------------
 
 #: Timeouts that RecordingCache.add() was given, by cache key.

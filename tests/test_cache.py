@@ -249,7 +249,7 @@ def test_an_entry_of_another_version_is_a_miss_even_when_its_fields_fit(
     # A miss: the key is read from the database (one query), and its refusal audited (one).
     with django_assert_num_queries(2):
         assert who(api, plaintext).status_code == 401
-    assert CredentialEvent.objects.get(event="refused").details == {"reason": "revoked"}
+    assert CredentialEvent.objects.get(event="refused").details == {"reason": "revoked", "count": 1}
 
 
 def test_another_models_entry_is_a_miss(cached, key):

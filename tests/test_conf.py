@@ -34,6 +34,7 @@ EXPECTED_DEFAULTS = {
     "CACHE": None,
     "CACHE_TTL": timedelta(seconds=60),
     "EXAMPLE_URL": None,
+    "LOOKUP_READS_REPLICA": None,
     "PORTAL_SCOPES": frozenset(),
     "PORTAL_SCOPES_FOR": None,
     "PORTAL_MAX_ACTIVE_KEYS": 10,
@@ -41,6 +42,10 @@ EXPECTED_DEFAULTS = {
     "PORTAL_SUDO_TIMEOUT": timedelta(minutes=15),
     "PORTAL_BASE_TEMPLATE": "iiniit_auth/portal/base.html",
     "PORTAL_EMAILS": False,
+    "RATE_LIMIT_CACHE": "default",
+    "DEFAULT_RATE": None,
+    "FAILED_AUTH_LIMIT": {"requests": 60, "seconds": 60},
+    "NUM_PROXIES": 0,
 }
 
 
