@@ -17,6 +17,11 @@ def site(db):
                 "drf_spectacular_sidecar",
             ],
             ROOT_URLCONF="tests.openapi.browser_urls",
+            # Before drf-spectacular's views are first imported: they bind the schema class then.
+            REST_FRAMEWORK={
+                **django_settings.REST_FRAMEWORK,
+                "DEFAULT_SCHEMA_CLASS": "iiniit_auth.contrib.spectacular.AutoSchema",
+            },
         ),
         patched_settings({"SWAGGER_UI_DIST": "SIDECAR"}),
     ):
