@@ -48,7 +48,7 @@ def _echoable(text: str) -> bool:
 
 
 def normalize(values: Iterable[str] | str) -> list[str]:
-    """Return the networks in canonical text form, unique, in order given.
+    """Return the networks in canonical text form (:func:`canonical`), unique, in order given.
 
     Accepts a list or a string separated by commas, spaces or new lines. Raises ``ValueError``
     about the first entry that is not a network (see :func:`parse_network`).
@@ -57,10 +57,27 @@ def normalize(values: Iterable[str] | str) -> list[str]:
         values = values.replace(",", " ").split()
     out: list[str] = []
     for value in values:
-        text = str(parse_network(value))
+        text = canonical(parse_network(value))
         if text not in out:
             out.append(text)
     return out
+
+
+def canonical(network: Network) -> str:
+    """Return the canonical text of ``network``, the same on every Python.
+
+    IPv4: ``10.0.0.0/8``. IPv6: lower case, the longest run of zero groups shortened to ``::``
+    (``2001:db8::/32``); an IPv4-mapped network ends in the IPv4 address written with dots
+    (``::ffff:10.0.0.0/104``, not ``::ffff:a00:0/104``). Either spelling of a mapped network
+    parses to the same network, so texts stored in the other one keep their meaning.
+    """
+    if isinstance(network, ipaddress.IPv6Network):
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None:
+            # RFC 5952 section 5 recommends the dotted form for IPv4-mapped addresses. ipaddress
+            # writes it so from Python 3.13 only, and the hex groups before: spelled out here.
+            return f"::ffff:{mapped}/{network.prefixlen}"
+    return str(network)
 
 
 def allows(networks: Iterable[str], address: str | None) -> bool:

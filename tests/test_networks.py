@@ -113,9 +113,45 @@ def test_normalize_canonical_form():
         ["2001:0DB8:0000:0000::/48", "::FFFF:10.0.0.0/104", " 10.0.0.0/8 "]
     ) == [
         "2001:db8::/48",
-        "::ffff:a00:0/104",
+        "::ffff:10.0.0.0/104",
         "10.0.0.0/8",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # IPv4-mapped (RFC 4291 section 2.5.5.2): the IPv4 part with dots (RFC 5952 section 5),
+        # on every Python, whichever way it was written.
+        ("::ffff:10.0.0.0/104", "::ffff:10.0.0.0/104"),
+        ("::ffff:a00:0/104", "::ffff:10.0.0.0/104"),
+        ("::FFFF:0A00:0000/104", "::ffff:10.0.0.0/104"),
+        ("0:0:0:0:0:ffff:10.0.0.0/104", "::ffff:10.0.0.0/104"),
+        ("::ffff:0:0/96", "::ffff:0.0.0.0/96"),
+        ("::ffff:1.2.3.4", "::ffff:1.2.3.4/128"),
+        ("::ffff:102:304/128", "::ffff:1.2.3.4/128"),
+        # Not IPv4-mapped: hex groups, as every other IPv6 network.
+        ("::10.0.0.1", "::a00:1/128"),
+        ("::ffff:0:10.0.0.1", "::ffff:0:a00:1/128"),
+        ("64:ff9b::10.0.0.0/120", "64:ff9b::a00:0/120"),
+        ("::/0", "::/0"),
+    ],
+)
+def test_canonical_form_of_ipv4_mapped_networks(value, expected):
+    assert networks.normalize([value]) == [expected]
+    assert networks.canonical(networks.parse_network(value)) == expected
+
+
+def test_either_spelling_of_a_mapped_network_dedupes():
+    assert networks.normalize("::ffff:a00:0/104 ::ffff:10.0.0.0/104") == ["::ffff:10.0.0.0/104"]
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "::ffff:a00:1"])
+def test_a_mapped_network_stored_in_either_spelling_means_the_same(address):
+    # Lists stored before the dotted form was chosen hold the hex groups: allows() reads both.
+    assert networks.allows(["::ffff:a00:0/104"], address) is networks.allows(
+        ["::ffff:10.0.0.0/104"], address
+    )
 
 
 def test_normalize_empty():
