@@ -457,4 +457,4 @@ def test_a_revoked_credential_is_refused_at_once_while_the_replica_lags():
     )
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert re.search(r"^6 passed", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^7 passed", result.stdout, re.MULTILINE), result.stdout

@@ -86,3 +86,18 @@ def test_a_revoked_oauth_token_is_refused_at_once(api, oauth_token, oauth_app, u
     assert get_access_token_model()._base_manager.using("replica").filter(pk=pk).exists()
     assert get_application_model()._base_manager.using("replica").exists()
     assert api.get("/api/ping/", HTTP_AUTHORIZATION=f"Bearer {value}").status_code == 401
+
+
+def test_with_the_cache_a_deactivated_owners_new_key_is_refused_at_once(
+    api, issue, user, cached, commit
+):
+    # A key the replica has not received yet, cached from the primary: the owner's
+    # deactivation must reach its entry, found on the primary too.
+    _key, plaintext = issue()
+    assert ping(api, plaintext).status_code == 200
+
+    with commit():
+        user.is_active = False
+        user.save()
+
+    assert ping(api, plaintext).status_code == 401
