@@ -23,6 +23,8 @@ CONTENDERS = {
     "ours_key_cached": 200,
     "ours_malformed": 401,
     "ours_bearer": 200,
+    "bare_async": 200,
+    "ours_key_async": 200,
     "floor": 200,
     "floor_bearer": 200,
 }
@@ -64,6 +66,7 @@ def test_a_smoke_run_measures_every_contender(tmp_path):
         assert measured["ours_key_cached"]["queries"] == 0
         assert measured["ours_malformed"]["queries"] == 0
         assert measured["ours_bearer"]["queries"] == 1
+        assert measured["ours_key_async"]["queries"] == 1
         assert measured["floor"]["queries"] == 1  # on the driver's cursor
         assert measured["floor_bearer"]["queries"] == 1
         assert measured["drf_token"]["ratio"] == 1.0
