@@ -2,16 +2,17 @@
 
 :func:`count` is called once per accepted request and costs no database query. It counts
 
-* in the lookup cache (``IINIIT_AUTH["CACHE"]``) when one is configured: an atomic increment of
-  a counter per credential and day, shared by every process;
-* else in this process's memory.
+* in the cache the limits count in (``RATE_LIMIT_CACHE``): an atomic increment of a counter per
+  credential and day, shared by every process that shares the cache;
+* in this process's memory when that cache is Django's local-memory cache (which is this
+  process's memory anyway, and would lose what it holds when the process stops), or fails.
 
 The counts reach the :class:`~iiniit_auth.models.Usage` table at most once per credential per
 ``LAST_USED_UPDATE_INTERVAL`` (the same interval as ``last_used_at``), the first time one
 interval after the credential's first count (so a credential's first request costs no query
 either): with the cache, the process that adds the interval's marker (``cache.add()``) writes
-for every process; in memory, each process writes its own, and the rest when it exits. A write adds (``requests = requests + n``), so processes never
-overwrite one another. What is counted but not yet written stays pending until the
+for every process; in memory, each process writes its own, and the rest when it exits. A
+write adds (``requests = requests + n``), so processes never overwrite one another. What is counted but not yet written stays pending until the
 credential's next use past the interval, or until :func:`flush`; :func:`daily` adds it to what
 it reads.
 
@@ -33,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import request_finished
 from django.db import router, transaction
 from django.db.models import Sum
@@ -96,7 +98,9 @@ def count(credential: Any, now: datetime | None = None) -> None:
         try:
             first_today = _incr(cache, _counter(counted, day))
         except Exception:
-            logger.warning("Usage cache %r failed; counting in memory.", auth_settings().CACHE)
+            logger.warning(
+                "Usage cache %r failed; counting in memory.", auth_settings().RATE_LIMIT_CACHE
+            )
         else:
             _count_in_cache(cache, counted, day, first_today)
             return
@@ -118,7 +122,9 @@ def flush(kind: str, credential_id: str, now: datetime | None = None) -> None:
             last = _last_day(cache, counted)
             _drain_cache(cache, counted, day, [] if last is None else [last])
         except Exception:
-            logger.warning("Usage cache %r failed; its counts stay pending.", auth_settings().CACHE)
+            logger.warning(
+                "Usage cache %r failed; its counts stay pending.", auth_settings().RATE_LIMIT_CACHE
+            )
     _drain_memory(counted)
 
 
@@ -182,8 +188,9 @@ def busiest(
 
 
 def _cache() -> BaseCache | None:
-    alias = auth_settings().CACHE
-    return None if alias is None else caches[alias]
+    """The shared cache to count in, or None to count in memory (see the module's docstring)."""
+    cache = caches[auth_settings().RATE_LIMIT_CACHE]
+    return None if type(cache) is LocMemCache else cache
 
 
 def _counter(counted: Counted, day: date) -> str:
@@ -230,7 +237,9 @@ def _count_in_cache(cache: BaseCache, counted: Counted, day: date, first_today: 
             cache.set(_last_key(counted), day.isoformat(), COUNTER_TTL)
         claimed = _claim(cache, counted)
     except Exception:
-        logger.warning("Usage cache %r failed; counts stay pending.", auth_settings().CACHE)
+        logger.warning(
+            "Usage cache %r failed; counts stay pending.", auth_settings().RATE_LIMIT_CACHE
+        )
         return
     # The first request of a day only starts the interval (no write on a credential's first
     # use, as for any other request within an interval), unless the interval is zero.
@@ -355,7 +364,9 @@ def _pending(kind: str, credential_ids: list[str], day: date) -> dict[str, dict[
     try:
         values = cache.get_many(list(names))
     except Exception:
-        logger.warning("Usage cache %r failed; pending counts left out.", auth_settings().CACHE)
+        logger.warning(
+            "Usage cache %r failed; pending counts left out.", auth_settings().RATE_LIMIT_CACHE
+        )
         return found
     for name, requests in values.items():
         if isinstance(requests, int) and requests > 0:

@@ -1,6 +1,7 @@
-"""Usage tests: a fresh lookup cache (locmem) or none, and the memory counts emptied."""
+"""Usage tests: a fresh shared cache to count in, or memory; the memory counts emptied."""
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 
 from iiniit_auth import usage
 
@@ -14,17 +15,19 @@ def empty_memory():
     usage._memory.written.clear()
 
 
+class SharedCache(LocMemCache):
+    """Stands for a cache every process shares (Redis): usage counts in it, not in memory,
+    as it does in any cache but Django's local-memory one itself."""
+
+
 @pytest.fixture
 def with_cache(settings):
-    """Count in a fresh locmem cache aliased "keys"."""
+    """Count in a fresh shared cache aliased "keys", the limits' cache."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "keys": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"usage-{id(settings)}",
-        },
+        "keys": {"BACKEND": f"{__name__}.SharedCache", "LOCATION": f"usage-{id(settings)}"},
     }
-    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE": "keys"}
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "RATE_LIMIT_CACHE": "keys"}
 
 
 def end_request():

@@ -177,7 +177,7 @@ def test_a_failing_cache_counts_in_memory(settings, issue, caplog):
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         },
     }
-    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "CACHE": "keys"}
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "RATE_LIMIT_CACHE": "keys"}
     key, _ = issue()
     usage.count(key, NOON)
     usage.count(key, NOON)
