@@ -167,3 +167,8 @@ def test_the_model_still_refuses_every_other_delete(old_event, revoked_key):
     with pytest.raises(TypeError, match="append-only"):
         event.delete()
     assert event.pk in ids()
+
+
+def test_an_action_is_required():
+    with pytest.raises(CommandError, match="ACTION"):
+        run()
