@@ -136,7 +136,8 @@ def prune(before: datetime, *, delete: bool, actor: AnyUser | None = None) -> Pr
         doomed = old.exclude(keep)
         counts = _counts(doomed)
         if delete:
-            doomed.delete_for_retention()
+            # The number actually deleted: a key revoked since the count adds to it.
+            deleted = doomed.delete_for_retention()
             CredentialEvent.record(
                 Kind.AUDIT_LOG,
                 LOG_ID,
@@ -144,7 +145,7 @@ def prune(before: datetime, *, delete: bool, actor: AnyUser | None = None) -> Pr
                 actor=actor,
                 details={
                     "before": before,
-                    "deleted": sum(counts.values()),
+                    "deleted": deleted,
                     "by_kind": counts,
                     "kept_active": kept_active,
                 },
