@@ -134,6 +134,15 @@ def flush_memory() -> None:
         _drain_memory(counted)
 
 
+def forget_memory() -> None:
+    """Drop, unwritten, every count this process holds in memory, and when each credential
+    was last written. For test suites: the rows of their credentials are rolled back, and
+    writing their counts at exit would reach whatever database is configured then."""
+    with _memory.lock:
+        _memory.counts.clear()
+        _memory.written.clear()
+
+
 def daily(
     kind: str, credential_id: str, days: int = 30, now: datetime | None = None
 ) -> list[tuple[date, int]]:

@@ -8,11 +8,9 @@ from iiniit_auth import usage
 
 @pytest.fixture(autouse=True)
 def empty_memory():
-    usage._memory.counts.clear()
-    usage._memory.written.clear()
+    usage.forget_memory()
     yield
-    usage._memory.counts.clear()
-    usage._memory.written.clear()
+    usage.forget_memory()
 
 
 class SharedCache(LocMemCache):
