@@ -274,38 +274,63 @@ def _public_id_counter(public_id: str) -> str:
     return f"iiniit:refused:key:{public_id}"
 
 
+#: Counters this process has seen reach the limit, with the end of their window: the check
+#: reads this, not the cache, so a well-behaved request pays no round trip to a shared cache.
+_reached: dict[str, float] = {}
+#: At most this many are remembered (a flood from many addresses): the soonest to end go first.
+REACHED_MEMORY = 10_000
+
+
+def _remember_reached(name: str, window: Window) -> None:
+    if len(_reached) >= REACHED_MEMORY:
+        for gone in [each for each, until in list(_reached.items()) if until <= window.now]:
+            _reached.pop(gone, None)
+        while len(_reached) >= REACHED_MEMORY:
+            _reached.pop(min(_reached, key=_reached.__getitem__), None)
+    _reached[name] = window.start + window.seconds
+
+
+def forget_reached_limits() -> None:
+    """Forget which limits this process has seen reached (for tests, and a project's own
+    "unblock" tool; the counters in the cache stay)."""
+    _reached.clear()
+
+
 def check_failed_auth(request: Request, public_id: str | None) -> None:
     """Raise :class:`RateLimited` when the client's address, or the key's ``public_id``, has
-    had ``FAILED_AUTH_LIMIT`` refusals in this window. One cache read, no query."""
-    limit = auth_settings().FAILED_AUTH_LIMIT
-    if limit is None:
+    had ``FAILED_AUTH_LIMIT`` refusals in this window. No query, and no cache read.
+
+    Each process learns that a limit is reached from its own count of a refusal, which
+    :func:`record_failed_auth` adds in the shared cache: so across processes, a flood gets at
+    most one refusal more per process past the limit, each answered 401 as before.
+    """
+    if not _reached or auth_settings().FAILED_AUTH_LIMIT is None:
         return
-    window = Window.at(limit.seconds)
+    now = time.time()
     names = [_address_counter(client_address(request))]
     if public_id is not None:
         names.append(_public_id_counter(public_id))
-    keyed = [f"{name}:{window.start}" for name in names]
-    try:
-        found = limits_cache().get_many(keyed)
-    except Exception:
-        logger.warning("Rate limit cache failed; the failed-authentication limit is not checked.")
-        return
-    if any(int(found.get(name) or 0) >= limit.requests for name in keyed):
-        raise RateLimited(window.reset)
+    for name in names:
+        until = _reached.get(name)
+        if until is not None and until > now:
+            raise RateLimited(math.ceil(until - now))
 
 
 def record_failed_auth(request: Request, public_id: str | None) -> None:
     """Count a refused credential against the client's address and, for a well-formed key,
-    its ``public_id``. No query."""
+    its ``public_id``; remember the counters that reach ``FAILED_AUTH_LIMIT``. No query."""
     limit = auth_settings().FAILED_AUTH_LIMIT
     if limit is None:
         return
     window = Window.at(limit.seconds)
     cache = limits_cache()
+    names = [_address_counter(client_address(request))]
+    if public_id is not None:
+        names.append(_public_id_counter(public_id))
     try:
-        count(cache, _address_counter(client_address(request)), window)
-        if public_id is not None:
-            count(cache, _public_id_counter(public_id), window)
+        for name in names:
+            if count(cache, name, window) >= limit.requests:
+                _remember_reached(name, window)
     except Exception:
         logger.warning("Rate limit cache failed; a refusal was not counted.")
 

@@ -12,6 +12,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework.test import APIClient
 
 from iiniit_auth.models import APIKey
+from iiniit_auth.throttling import forget_reached_limits
 
 
 # Declared here, not in tests/browser/conftest.py, so `pytest --screenshots` works from the root.
@@ -121,9 +122,11 @@ def admins(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_limit_counters():
-    """The limits count in the default cache, which outlives a test: each test starts empty."""
+    """The limits count in the default cache, which outlives a test, and this process remembers
+    the limits it saw reached: each test starts with neither."""
     yield
     caches["default"].clear()
+    forget_reached_limits()
 
 
 # -- the lookup cache (tests/test_cache*.py) ---------------------------------------------

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
 from django.utils import timezone
 
 from iiniit_auth.models import APIKey
@@ -118,12 +117,3 @@ def case(request, issue, oauth_token):
 
     build.name = request.param
     return build
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limit_counters():
-    """Each test starts with empty counters: the failed-authentication limiter counts in the
-    default cache, which outlives a test."""
-    caches["default"].clear()
-    yield
-    caches["default"].clear()

@@ -10,6 +10,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 from rest_framework.test import APIRequestFactory
 
 from iiniit_auth.contrib.adrf import AsyncAPIKeyAuthentication, AsyncOAuth2Authentication
+from iiniit_auth.throttling import forget_reached_limits
 from tests.asyncviews.answers import answer
 from tests.asyncviews.urls import AsyncOrders
 
@@ -123,6 +124,7 @@ def test_failed_authentication_limit_answers_as_in_the_sync_twin(settings):
     answers = {}
     for path, asynchronous in (("/sync/", False), ("/async/", True)):
         caches["default"].clear()
+        forget_reached_limits()
         for _ in range(2):
             assert answer(path, "GET", "", bad, asynchronous=asynchronous)[0] == 401
         answers[path] = answer(path, "GET", "", bad, asynchronous=asynchronous)
