@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iiniit_auth import networks
+from iiniit_auth import keys, networks
 
 
 def ipv4_mapped(address):
@@ -119,16 +119,25 @@ def test_allows_refuses_what_is_not_an_address(nets, text):
 
 #: The longest text of a network; longer text cannot be a mistyped one.
 LONGEST = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128")
+#: What networks are written with.
+NETWORK_CHARACTERS = set("0123456789abcdefABCDEF.:/")
+entries = st.one_of(
+    st.text(max_size=LONGEST + 10),
+    st.text(min_size=17, max_size=LONGEST + 20),
+    st.text("0123456789abcdef.:/x", min_size=17, max_size=LONGEST + 4),
+    st.from_regex(keys.KEY_SHAPED, fullmatch=True),  # a key pasted into the wrong field
+)
 
 
-@given(st.text(max_size=LONGEST + 10))
+@given(entries)
 def test_parse_network_returns_a_network_or_raises_value_error(text):
     cleaned = text.strip()
     try:
         network = networks.parse_network(text)
     except ValueError as exc:
         message = str(exc)
-        if len(cleaned) > LONGEST:
+        mistyped = len(cleaned) <= LONGEST and set(cleaned) <= NETWORK_CHARACTERS
+        if len(cleaned) > 16 and not mistyped:
             # It may be a key pasted into the wrong field: a fixed message, naming nothing.
             assert message.startswith(("The entry given is not a network", "A network cannot"))
     else:
