@@ -38,7 +38,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from iiniit_auth import keys, lookup, signals
+from iiniit_auth import keys, lookup, signals, usage
 from iiniit_auth.cache import key_cache
 from iiniit_auth.challenges import (
     MAX_CREDENTIAL_LENGTH,
@@ -177,6 +177,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
         else:
             found.record_use(now)
             store.add(found, now, read_at)
+        usage.count(found, now)
         return owner, found
 
     def lookup(self, public_id: str) -> AbstractAPIKey | None:
@@ -294,10 +295,20 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
 
     @sensitive_variables("token")
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        """Return ``(user, token)`` for the bearer token the request sends (a client-credentials
+        token's user is its application's :class:`ClientPrincipal`), None if it sends none, or
+        raise the generic 401; an accepted token counts in its application's usage."""
         token = self.read_once(request)
         if token is None:
             return None
         check_failed_auth(request, None)
+        user, access_token = self.verify(request, token)
+        usage.count(access_token)
+        return user, access_token
+
+    @sensitive_variables("token")
+    def verify(self, request: Request, token: str) -> tuple[Any, Any]:
+        """Return ``(user, access token)`` for ``token``, or raise the generic 401."""
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:
             result = super().authenticate(request)
             if result is None:

@@ -84,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     # How many proxies in front of the site append to X-Forwarded-For (as DRF's NUM_PROXIES);
     # 0: the client address is REMOTE_ADDR.
     "NUM_PROXIES": 0,
+    # Usage (docs/usage.md): None counts each process's requests in its own memory (no round
+    # trip per request); the alias of a shared cache counts them there, for every process.
+    "USAGE_CACHE": None,
 }
 
 _SCOPE_NAME = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3 scope-token
@@ -123,6 +126,7 @@ class AuthSettings:
     DEFAULT_RATE: rates.Rate | None
     FAILED_AUTH_LIMIT: rates.Rate | None
     NUM_PROXIES: int
+    USAGE_CACHE: str | None
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -162,11 +166,11 @@ def _lifetime(value: Any, name: str = "DEFAULT_KEY_LIFETIME") -> timedelta | Non
     return value
 
 
-def _cache(value: Any) -> str | None:
+def _cache(value: Any, name: str = "CACHE") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or value not in settings.CACHES:
-        raise _fail("CACHE", 'must be None or the alias of a cache in CACHES, e.g. "default".')
+        raise _fail(name, 'must be None or the alias of a cache in CACHES, e.g. "default".')
     return value
 
 
@@ -190,7 +194,12 @@ def _limits(raw: Mapping[str, Any]) -> dict[str, Any]:
     proxies = raw["NUM_PROXIES"]
     if not isinstance(proxies, int) or isinstance(proxies, bool) or not 0 <= proxies <= 32:
         raise _fail("NUM_PROXIES", "must be a whole number from 0 to 32.")
-    return {"RATE_LIMIT_CACHE": alias, **parsed, "NUM_PROXIES": proxies}
+    return {
+        "RATE_LIMIT_CACHE": alias,
+        **parsed,
+        "NUM_PROXIES": proxies,
+        "USAGE_CACHE": _cache(raw["USAGE_CACHE"], "USAGE_CACHE"),
+    }
 
 
 def _cache_ttl(value: Any) -> timedelta:

@@ -2,10 +2,11 @@
 
 :func:`count` is called once per accepted request and costs no database query. It counts
 
-* in the cache the limits count in (``RATE_LIMIT_CACHE``): an atomic increment of a counter per
-  credential and day, shared by every process that shares the cache;
-* in this process's memory when that cache is Django's local-memory cache (which is this
-  process's memory anyway, and would lose what it holds when the process stops), or fails.
+* in this process's memory (``USAGE_CACHE`` None, the default, or Django's local-memory cache,
+  which is this process's memory anyway and would lose what it holds when the process stops):
+  no round trip per request;
+* in the cache ``USAGE_CACHE`` names: an atomic increment of a counter per credential and day,
+  shared by every process that shares the cache; in memory again while that cache fails.
 
 The counts reach the :class:`~iiniit_auth.models.Usage` table at most once per credential per
 ``LAST_USED_UPDATE_INTERVAL`` (the same interval as ``last_used_at``), the first time one
@@ -99,7 +100,7 @@ def count(credential: Any, now: datetime | None = None) -> None:
             first_today = _incr(cache, _counter(counted, day))
         except Exception:
             logger.warning(
-                "Usage cache %r failed; counting in memory.", auth_settings().RATE_LIMIT_CACHE
+                "Usage cache %r failed; counting in memory.", auth_settings().USAGE_CACHE
             )
         else:
             _count_in_cache(cache, counted, day, first_today)
@@ -123,7 +124,7 @@ def flush(kind: str, credential_id: str, now: datetime | None = None) -> None:
             _drain_cache(cache, counted, day, [] if last is None else [last])
         except Exception:
             logger.warning(
-                "Usage cache %r failed; its counts stay pending.", auth_settings().RATE_LIMIT_CACHE
+                "Usage cache %r failed; its counts stay pending.", auth_settings().USAGE_CACHE
             )
     _drain_memory(counted)
 
@@ -198,7 +199,10 @@ def busiest(
 
 def _cache() -> BaseCache | None:
     """The shared cache to count in, or None to count in memory (see the module's docstring)."""
-    cache = caches[auth_settings().RATE_LIMIT_CACHE]
+    alias = auth_settings().USAGE_CACHE
+    if alias is None:
+        return None
+    cache = caches[alias]
     return None if type(cache) is LocMemCache else cache
 
 
@@ -246,9 +250,7 @@ def _count_in_cache(cache: BaseCache, counted: Counted, day: date, first_today: 
             cache.set(_last_key(counted), day.isoformat(), COUNTER_TTL)
         claimed = _claim(cache, counted)
     except Exception:
-        logger.warning(
-            "Usage cache %r failed; counts stay pending.", auth_settings().RATE_LIMIT_CACHE
-        )
+        logger.warning("Usage cache %r failed; counts stay pending.", auth_settings().USAGE_CACHE)
         return
     # The first request of a day only starts the interval (no write on a credential's first
     # use, as for any other request within an interval), unless the interval is zero.
@@ -374,7 +376,7 @@ def _pending(kind: str, credential_ids: list[str], day: date) -> dict[str, dict[
         values = cache.get_many(list(names))
     except Exception:
         logger.warning(
-            "Usage cache %r failed; pending counts left out.", auth_settings().RATE_LIMIT_CACHE
+            "Usage cache %r failed; pending counts left out.", auth_settings().USAGE_CACHE
         )
         return found
     for name, requests in values.items():

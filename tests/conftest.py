@@ -11,6 +11,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework.test import APIClient
 
+from iiniit_auth import usage
 from iiniit_auth.models import APIKey
 from iiniit_auth.throttling import forget_reached_limits
 
@@ -127,6 +128,8 @@ def _fresh_limit_counters():
     yield
     caches["default"].clear()
     forget_reached_limits()
+    # Counts of this test's credentials, whose rows are rolled back, are not written at exit.
+    usage.forget_memory()
 
 
 # -- the lookup cache (tests/test_cache*.py) ---------------------------------------------

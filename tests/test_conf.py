@@ -46,6 +46,7 @@ EXPECTED_DEFAULTS = {
     "DEFAULT_RATE": None,
     "FAILED_AUTH_LIMIT": {"requests": 60, "seconds": 60},
     "NUM_PROXIES": 0,
+    "USAGE_CACHE": None,
 }
 
 

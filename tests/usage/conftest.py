@@ -20,12 +20,12 @@ class SharedCache(LocMemCache):
 
 @pytest.fixture
 def with_cache(settings):
-    """Count in a fresh shared cache aliased "keys", the limits' cache."""
+    """Count in a fresh shared cache aliased "keys" (USAGE_CACHE)."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "keys": {"BACKEND": f"{__name__}.SharedCache", "LOCATION": f"usage-{id(settings)}"},
     }
-    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "RATE_LIMIT_CACHE": "keys"}
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "USAGE_CACHE": "keys"}
 
 
 def end_request():

@@ -45,7 +45,7 @@ def _configure(config):
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config["prefix"],
         }
-        conf["RATE_LIMIT_CACHE"] = "keys"
+        conf["USAGE_CACHE"] = "keys"
     values["IINIIT_AUTH"] = conf
     settings.configure(**values)
     django.setup()
@@ -141,7 +141,7 @@ def _redis():
 @pytest.fixture(params=["redis", "memory"])
 def counting(request):
     """How the workers count: in a shared Redis (DB 6, emptied), or each in its memory (the
-    limits' cache is the default local-memory one)."""
+    default: USAGE_CACHE None)."""
     if request.param == "redis":
         client = _redis()
         yield True
