@@ -604,3 +604,31 @@ def test_list_unused_shows_keys_unused_or_never_used_for_that_long(aging_keys):
 def test_list_aging_windows_must_be_longer_than_0(db, option):
     with pytest.raises(CommandError, match=f"^--{option} must be longer than 0.$"):
         listed(**{option: timedelta(0)})
+
+
+def test_list_aging_options_on_the_command_line(aging_keys):
+    out, _err = run("list", "--expiring", "14d", "--json")
+    assert [row["public_id"] for row in json.loads(out)] == [aging_keys["soon"].public_id]
+    out, _err = run("list", "--unused", "90d", "--json")
+    assert [row["public_id"] for row in json.loads(out)] == [aging_keys["idle"].public_id]
+    assert "'30' has no unit" in fails("list", "--unused", "30")
+    assert fails("list", "--expiring", "0") == "--expiring must be longer than 0."
+
+
+def test_issue_with_a_rate_which_the_key_keeps_through_rotation(user):
+    out, _ = run(
+        "issue", "--owner", "ann", "--name", "limited", "--scopes", "", "--rate", "100/min"
+    )
+    key = stored(KEY_LINE.search(out).group(1))
+    assert key.rate == "100/min"
+    successor, _plaintext = key.rotate()
+    assert successor.rate == "100/min"
+
+
+def test_issue_with_a_bad_rate_writes_nothing(user):
+    message = fails(
+        "issue", "--owner", "ann", "--name", "limited", "--scopes", "", "--rate", "lots"
+    )
+    assert message.startswith("--rate")
+    assert "e.g. 100/min" in message
+    assert not APIKey.objects.exists()

@@ -27,6 +27,7 @@ ISSUE_OPTIONS = {
     "scopes": "--scopes",
     "expires_at": "--expires-in",
     "allowed_networks": "--networks",
+    "rate": "--rate",
 }
 
 
@@ -147,6 +148,17 @@ def _add_issue(parser: CommandParser) -> None:
             )
         ),
     )
+    parser.add_argument(
+        "--rate",
+        default="",
+        metavar="RATE",
+        help=str(
+            _(
+                'The key\'s own rate limit, e.g. "100/min" (per second, min, hour or day). '
+                "Default: the DEFAULT_RATE setting."
+            )
+        ),
+    )
     _add_quiet(parser)
 
 
@@ -161,6 +173,27 @@ def _add_list(parser: CommandParser) -> None:
         "--json",
         action="store_true",
         help=str(_("Print a JSON array instead of a table.")),
+    )
+    parser.add_argument(
+        "--expiring",
+        type=duration,
+        metavar="DURATION",
+        help=str(
+            _("Only active keys that expire within this time from now: %(syntax)s.")
+            % {"syntax": SYNTAX}
+        ),
+    )
+    parser.add_argument(
+        "--unused",
+        type=duration,
+        metavar="DURATION",
+        help=str(
+            _(
+                "Only keys not used for this long (or never used, and issued that long ago): "
+                "%(syntax)s."
+            )
+            % {"syntax": SYNTAX}
+        ),
     )
 
 

@@ -133,6 +133,7 @@ class Command(BaseCommand):
                 expires_at=expires_at,
                 created_by=None,
                 allowed_networks=options["networks"],
+                rate=options["rate"],
             )
         except ValidationError as exc:
             raise _invalid(exc, arguments.ISSUE_OPTIONS) from None
