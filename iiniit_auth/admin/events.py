@@ -79,13 +79,17 @@ def changelist_url(admin_site: AdminSite, request: HttpRequest, model: Any) -> s
 
 def visible_kinds(admin_site: AdminSite, request: HttpRequest) -> list[str]:
     """The credential kinds whose events ``request.user`` may read: those of the credential
-    models they may view (API keys; OAuth applications; access or refresh tokens)."""
+    models they may view (API keys; OAuth applications; access or refresh tokens), and the
+    log's own (``audit_log``: retention runs)."""
     kinds = []
     if changelist_url(admin_site, request, APIKey):
         kinds.append(Kind.API_KEY.value)
     for kind, models in _oauth_models().items():
         if any(changelist_url(admin_site, request, model) for model in models):
             kinds.append(kind)
+    # The log's own events (a retention run) name no credential: every reader of the log sees
+    # that it was pruned.
+    kinds.append(Kind.AUDIT_LOG.value)
     return kinds
 
 

@@ -85,3 +85,12 @@ def test_an_exporter_gets_only_the_kinds_they_may_view(django_user_model, histor
     response = export(exporter, select_across="1", _selected_action="0")
 
     assert rows(response) == []
+
+
+def test_a_prune_run_is_listed_in_admin(admin_client, db):
+    from django.core.management import call_command
+
+    call_command("audit", "prune", "--older-than", "400d", "--yes", stdout=io.StringIO())
+    response = admin_client.get(f"{AUDIT_URL}?event__exact=pruned")
+    listed = [(e.kind, e.credential_id) for e in response.context["cl"].result_list]
+    assert listed == [("audit_log", "*")]
