@@ -43,7 +43,6 @@ from typing import Any
 
 from django.apps import apps
 from django.core.cache import BaseCache, caches
-from django.db import router
 from django.db.models.fields.files import FieldFile
 
 from iiniit_auth import lookup
@@ -206,7 +205,7 @@ class KeyCache:
             return None
         if entry is None:
             return None
-        return found.load(entry, router.db_for_read(model))
+        return found.load(entry, lookup.database(model))
 
     def add(self, key: AbstractAPIKey, now: datetime, read_at: float | None = None) -> bool:
         """Cache ``key`` (with its owner) unless an entry or a tombstone is there.

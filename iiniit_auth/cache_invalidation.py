@@ -119,7 +119,7 @@ def _forget_keys_of(
     leaves out."""
     for model in _owned_by(owner):
         public_ids = (
-            lookup.readable(model, router.db_for_read(model))
+            lookup.readable(model, lookup.database(model))
             .filter(authenticating(since), owner=owner_pk)
             .values_list("public_id", flat=True)
         )

@@ -7,9 +7,8 @@ Importing the package registers them all: ``core`` (run always), ``deploy`` (run
 from __future__ import annotations
 
 from iiniit_auth.checks import core, deploy
-from iiniit_auth.checks.core import _is_or_extends as _is_or_extends
 
-# The OAuth 2.0 server's checks (W010-W019) register on import; they use _is_or_extends.
+# The OAuth 2.0 server's checks (W010-W019) register on import.
 from iiniit_auth.oauth import checks as _oauth_checks  # noqa: F401
 
 __all__ = ["core", "deploy"]

@@ -20,7 +20,7 @@ from django.db import connections
 from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import DEFAULTS
 
-from iiniit_auth.checks import _is_or_extends
+from iiniit_auth.checks.core import _is_or_extends
 from iiniit_auth.models.oauth import REFUSED_GRANTS
 from iiniit_auth.oauth.recommended import MAX_ACCESS_TOKEN_SECONDS, VALIDATOR_CLASS
 from iiniit_auth.oauth.redirects import refusal
