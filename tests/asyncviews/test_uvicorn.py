@@ -15,6 +15,8 @@ import urllib.request
 
 import pytest
 import uvicorn
+from django.core.signals import request_started
+from django.db import connections
 
 from tests.asyncviews.asgi import application
 
@@ -22,7 +24,27 @@ pytestmark = pytest.mark.urls("tests.asyncviews.urls")
 
 
 @pytest.fixture
-def server(transactional_db):
+def shared_memory_database(transactional_db):
+    """On SQLite's in-memory test database, every request's thread uses this thread's
+    connection, as Django's live server does: Django never closes an in-memory database's
+    connection, so each request's thread would leave one open behind it."""
+    shared = connections["default"]
+    if shared.vendor != "sqlite" or not shared.is_in_memory_db():
+        yield
+        return
+
+    def share(**kwargs):
+        connections["default"] = shared
+
+    shared.inc_thread_sharing()
+    request_started.connect(share)
+    yield
+    request_started.disconnect(share)
+    shared.dec_thread_sharing()
+
+
+@pytest.fixture
+def server(shared_memory_database):
     # Bound here and handed over: no other process can take the port in between.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

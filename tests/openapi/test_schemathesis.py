@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.once
 def test_the_example_api_holds_to_its_schema(tmp_path):
     env = {
         name: value

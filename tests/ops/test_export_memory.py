@@ -24,6 +24,7 @@ LIMIT = 64 * 1024 * 1024
 STATM = Path("/proc/self/statm")
 
 pytestmark = [
+    pytest.mark.once,
     pytest.mark.django_db,
     pytest.mark.skipif(not STATM.exists(), reason="reads the resident memory from /proc"),
 ]
