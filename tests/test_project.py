@@ -137,6 +137,7 @@ def test_settings_come_from_the_environment():
         ],
         "DEFAULT_PERMISSION_CLASSES": ["iiniit_auth.permissions.HasScopes"],
         "EXCEPTION_HANDLER": "iiniit_auth.handlers.exception_handler",
+        "DEFAULT_SCHEMA_CLASS": "iiniit_auth.contrib.spectacular.AutoSchema",
     }
     assert shown["oauth"] == {
         "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

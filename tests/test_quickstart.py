@@ -52,8 +52,14 @@ TIMEOUT = 60
 #: Imports every module of the package, in the project's interpreter.
 IMPORT_ALL = """
 import importlib, pkgutil
+from importlib.util import find_spec
 import iiniit_auth
+# The optional integrations, importable where their library is installed.
+OPTIONAL = {"iiniit_auth.contrib.spectacular": "drf_spectacular",
+            "iiniit_auth.contrib.swagger_ui": "drf_spectacular",
+            "iiniit_auth.contrib.adrf": "adrf"}
 names = [m.name for m in pkgutil.walk_packages(iiniit_auth.__path__, "iiniit_auth.")]
+names = [n for n in names if n not in OPTIONAL or find_spec(OPTIONAL[n]) is not None]
 for name in names:
     importlib.import_module(name)
 print(f"imported {len(names)} modules of iiniit_auth")
