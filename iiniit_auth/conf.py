@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "PEPPER": None,
     # The lifetime of a new key when the caller gives no expiry; None: keys never expire.
     "DEFAULT_KEY_LIFETIME": timedelta(days=365),
+    # The longest a new key may live, whoever issues it (admin, portal, command, rotation);
+    # None: no maximum, and keys that never expire may be issued.
+    "MAX_KEY_LIFETIME": None,
     # The auth-scheme of the Authorization header: "Authorization: ApiKey <key>".
     "HEADER_SCHEME": "ApiKey",
     # Accept "?api_key=<key>". URLs get logged (RFC 6750 section 2.3): see docs/security.md.
@@ -106,6 +109,7 @@ class AuthSettings:
     KEY_PREFIX: str
     PEPPER: bytes | None
     DEFAULT_KEY_LIFETIME: timedelta | None
+    MAX_KEY_LIFETIME: timedelta | None
     HEADER_SCHEME: str
     ALLOW_QUERY_PARAM: bool
     QUERY_PARAM_NAME: str
@@ -310,6 +314,13 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
             "REALM",
             "must be printable ASCII text without double quotes, backslashes or control characters.",
         )
+    default_lifetime = _lifetime(raw["DEFAULT_KEY_LIFETIME"])
+    max_lifetime = _lifetime(raw["MAX_KEY_LIFETIME"], "MAX_KEY_LIFETIME")
+    if max_lifetime is not None and (default_lifetime is None or default_lifetime > max_lifetime):
+        raise _fail(
+            "DEFAULT_KEY_LIFETIME",
+            "must be a lifetime of at most MAX_KEY_LIFETIME: with a maximum, keys expire.",
+        )
     registry = _scopes(raw["SCOPES"])
     cache_alias = _cache(raw["CACHE"])
     cache_ttl = _cache_ttl(raw["CACHE_TTL"])
@@ -317,7 +328,8 @@ def _build(user: Mapping[str, Any]) -> AuthSettings:
         SCOPES=registry,
         KEY_PREFIX=prefix,
         PEPPER=_pepper(raw["PEPPER"]),
-        DEFAULT_KEY_LIFETIME=_lifetime(raw["DEFAULT_KEY_LIFETIME"]),
+        DEFAULT_KEY_LIFETIME=default_lifetime,
+        MAX_KEY_LIFETIME=max_lifetime,
         HEADER_SCHEME=scheme,
         ALLOW_QUERY_PARAM=raw["ALLOW_QUERY_PARAM"],
         QUERY_PARAM_NAME=param,

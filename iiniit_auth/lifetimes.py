@@ -42,10 +42,14 @@ def expiry_choices(
 ) -> tuple[list[tuple[str, str]], str]:
     """Return the expiry choices and the initial one, marked "(default)".
 
-    Offered: :data:`LIFETIMES` and ``DEFAULT_KEY_LIFETIME``, none longer than ``longest``
-    (which is offered itself), then "Never" unless there is a ``longest``, then ``extra``. The
+    Offered: :data:`LIFETIMES` and ``DEFAULT_KEY_LIFETIME``, none longer than ``longest`` or
+    ``MAX_KEY_LIFETIME`` (the shorter is offered itself), then "Never" unless there is either,
+    then ``extra``. The
     initial choice is the default lifetime, or ``longest`` where the default is longer.
     """
+    ceiling = auth_settings().MAX_KEY_LIFETIME
+    if ceiling is not None and (longest is None or longest > ceiling):
+        longest = ceiling
     lifetime = auth_settings().DEFAULT_KEY_LIFETIME
     if longest is not None and (lifetime is None or lifetime > longest):
         lifetime = longest

@@ -26,6 +26,7 @@ EXPECTED_DEFAULTS = {
     "KEY_PREFIX": "iik",
     "PEPPER": None,
     "DEFAULT_KEY_LIFETIME": timedelta(days=365),
+    "MAX_KEY_LIFETIME": None,
     "HEADER_SCHEME": "ApiKey",
     "ALLOW_QUERY_PARAM": True,
     "QUERY_PARAM_NAME": "api_key",
@@ -288,6 +289,23 @@ def test_good_lifetime():
         {"DEFAULT_KEY_LIFETIME": timedelta(hours=1)}, "DEFAULT_KEY_LIFETIME"
     ) == timedelta(hours=1)
     assert accepted({"DEFAULT_KEY_LIFETIME": None}, "DEFAULT_KEY_LIFETIME") is None
+
+
+@pytest.mark.parametrize("lifetime", [timedelta(0), "30d", timedelta(days=-1)])
+def test_bad_max_lifetime(lifetime):
+    names(refused({"MAX_KEY_LIFETIME": lifetime}), "MAX_KEY_LIFETIME")
+
+
+@pytest.mark.parametrize("default", [None, timedelta(days=31)])
+def test_a_maximum_lifetime_bounds_the_default(default):
+    message = refused({"MAX_KEY_LIFETIME": timedelta(days=30), "DEFAULT_KEY_LIFETIME": default})
+    names(message, "DEFAULT_KEY_LIFETIME")
+    assert "at most MAX_KEY_LIFETIME" in message
+
+
+def test_good_max_lifetime():
+    user = {"MAX_KEY_LIFETIME": timedelta(days=30), "DEFAULT_KEY_LIFETIME": timedelta(days=30)}
+    assert accepted(user, "MAX_KEY_LIFETIME") == timedelta(days=30)
 
 
 # -- LAST_USED_UPDATE_INTERVAL -----------------------------------------------------------------

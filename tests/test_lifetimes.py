@@ -36,3 +36,16 @@ def test_whole_days_read_as_days():
     assert lifetime_label("1d") == "1 day"
     assert lifetime_label("30d") == "30 days"
     assert lifetime_label("36h") == "36h"
+
+
+def test_the_maximum_lifetime_bounds_every_offer(settings):
+    settings.IINIIT_AUTH = {
+        **settings.IINIIT_AUTH,
+        "DEFAULT_KEY_LIFETIME": timedelta(days=30),
+        "MAX_KEY_LIFETIME": timedelta(days=90),
+    }
+    offered, initial = expiry_choices()
+    assert [value for value, _label in offered] == ["30d", "90d"]
+    assert initial == "30d"
+    offered, _initial = expiry_choices(longest=timedelta(days=365))
+    assert [value for value, _label in offered] == ["30d", "90d"]

@@ -94,6 +94,42 @@ def test_issue_with_an_explicit_expiry_keeps_it(issue):
     assert fresh(key).expires_at == when
 
 
+@pytest.fixture
+def at_most_30_days(settings):
+    settings.IINIIT_AUTH = {
+        **settings.IINIIT_AUTH,
+        "DEFAULT_KEY_LIFETIME": timedelta(days=30),
+        "MAX_KEY_LIFETIME": timedelta(days=30),
+    }
+
+
+@pytest.mark.usefixtures("at_most_30_days")
+def test_with_a_maximum_lifetime_no_key_outlives_it_or_never_expires(issue):
+    before = APIKey.objects.count()
+    with pytest.raises(ValidationError) as never:
+        issue(expires_at=NEVER)
+    assert never.value.message_dict == {
+        "expires_at": ["Keys must expire: a key lives at most 30 days."]
+    }
+    with pytest.raises(ValidationError) as longer:
+        issue(expires_at=timezone.now() + timedelta(days=31))
+    assert longer.value.message_dict == {"expires_at": ["A key lives at most 30 days."]}
+    assert APIKey.objects.count() == before
+
+    key, _plaintext = issue(expires_at=timezone.now() + timedelta(days=29))
+    assert fresh(key).status == "active"
+
+
+@pytest.mark.usefixtures("at_most_30_days")
+def test_with_a_maximum_lifetime_a_successor_lives_at_most_that_long(issue, settings):
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "MAX_KEY_LIFETIME": None}
+    old, _plaintext = issue(expires_at=NEVER)  # made before the project set a maximum
+    settings.IINIIT_AUTH = {**settings.IINIIT_AUTH, "MAX_KEY_LIFETIME": timedelta(days=30)}
+    successor, _plaintext = old.rotate()
+    remaining = fresh(successor).expires_at - timezone.now()
+    assert timedelta(days=29, hours=23) < remaining <= timedelta(days=30)
+
+
 def test_issue_records_creator_and_normalizes_networks(issue, staff):
     key, _plaintext = issue(
         created_by=staff, allowed_networks="10.0.0.0/8, 2001:DB8::/32 10.0.0.0/8"

@@ -294,7 +294,7 @@ class AbstractAPIKey(models.Model):
         """Issue a successor and retire this key after ``grace``; return ``(successor, plaintext)``.
 
         The successor inherits name, owner, scopes, networks and rate, and this key's lifetime length
-        from now. This key keeps working until now + grace (never past its own expiry), then is
+        from now (at most ``MAX_KEY_LIFETIME``). This key keeps working until now + grace (never past its own expiry), then is
         refused. Raises :class:`KeyStateError` if the key is revoked, expired or already rotated,
         and ``ValueError`` for a negative grace. Records a ``rotated`` event (and the successor's
         ``issued``) and sends ``api_key_rotated``; if any of that fails nothing is written and
@@ -317,6 +317,9 @@ class AbstractAPIKey(models.Model):
                     str(_("Only an active key that was never rotated can be rotated."))
                 )
             lifetime = self.expires_at - self.created_at if self.expires_at else None
+            longest = auth_settings().MAX_KEY_LIFETIME
+            if longest is not None:  # a successor is a new key: it lives at most that long
+                lifetime = min(lifetime, longest) if lifetime else longest
             self.rotated_at, self.expires_at = now, retire_at
             successor, plaintext = type(self)._default_manager.issue(
                 owner=self.owner,

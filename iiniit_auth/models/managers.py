@@ -17,7 +17,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth import keys, networks, scopes, signals
 from iiniit_auth.conf import auth_settings
+from iiniit_auth.durations import format_duration
 from iiniit_auth.exceptions import InvalidScope
+from iiniit_auth.lifetimes import lifetime_label
 from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, username
 
 if TYPE_CHECKING:
@@ -191,6 +193,15 @@ class APIKeyManager(models.Manager["AbstractAPIKey"]):
             errors["expires_at"] = str(_("The expiry needs a time zone."))
         elif expires_at <= timezone.now():
             errors["expires_at"] = str(_("The expiry is in the past."))
+        longest = auth_settings().MAX_KEY_LIFETIME
+        if longest is not None and "expires_at" not in errors:
+            most = lifetime_label(format_duration(longest))
+            if expires_at is None:
+                errors["expires_at"] = str(
+                    _("Keys must expire: a key lives at most %(most)s.") % {"most": most}
+                )
+            elif isinstance(expires_at, datetime) and expires_at > timezone.now() + longest:
+                errors["expires_at"] = str(_("A key lives at most %(most)s.") % {"most": most})
         if errors:
             raise ValidationError(errors)
         return {
