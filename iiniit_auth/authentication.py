@@ -17,15 +17,11 @@ one. Answers, whichever order the classes are listed in:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from contextvars import ContextVar
 from time import monotonic
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.signals import request_finished
 from django.db import transaction
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
@@ -50,6 +46,7 @@ from iiniit_auth.challenges import (
 )
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import ClientPrincipal
+from iiniit_auth.deferred import after_request
 from iiniit_auth.exceptions import RefusalReason
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 from iiniit_auth.throttling import check_failed_auth, claim_refusal_audit, record_failed_auth
@@ -221,28 +218,8 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
 
         connection = transaction.get_connection(key._state.db)
         if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
-            pending = _after_request.get()
-            if pending is None:
-                pending = []
-                _after_request.set(pending)
-            pending.append(write)
+            after_request(write)
         else:
-            write()
-
-
-#: Audit writes that must outlive the request's own transaction (see ``record_refusal``).
-#: A context variable: WSGI threads and ASGI tasks each see their own list.
-_after_request: ContextVar[list[Callable[[], None]] | None] = ContextVar(
-    "iiniit_after_request", default=None
-)
-
-
-@receiver(request_finished)
-def _write_after_request(**kwargs: Any) -> None:
-    pending = _after_request.get()
-    if pending:
-        _after_request.set(None)
-        for write in pending:
             write()
 
 

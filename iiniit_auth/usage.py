@@ -30,19 +30,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.signals import request_finished
 from django.db import router, transaction
 from django.db.models import Sum
-from django.dispatch import receiver
 from django.utils import timezone
 
 from iiniit_auth.conf import auth_settings
+from iiniit_auth.deferred import after_request
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent, Usage
 
 logger = logging.getLogger(__name__)
@@ -389,21 +387,12 @@ def _pending(kind: str, credential_ids: list[str], day: date) -> dict[str, dict[
 
 # -- writing outside the request's transaction -----------------------------------------------
 
-#: Writes waiting for the end of the request (see :func:`_write`); one list per thread or task.
-_after_request: ContextVar[list[Callable[[], None]] | None] = ContextVar(
-    "iiniit_usage_after_request", default=None
-)
-
 
 def _write(write: Callable[[], None]) -> None:
     """Run ``write`` now, or after the request when a transaction is open: a rollback of the
     request's transaction must not undo counts already taken out of the counters."""
     if transaction.get_connection(router.db_for_write(Usage)).in_atomic_block:
-        pending = _after_request.get()
-        if pending is None:
-            pending = []
-            _after_request.set(pending)
-        pending.append(write)
+        after_request(write)
         return
     _run(write)
 
@@ -413,15 +402,6 @@ def _run(write: Callable[[], None]) -> None:
         write()
     except Exception:
         logger.exception("Writing usage counts failed; they stay pending.")
-
-
-@receiver(request_finished)
-def _write_after_request(**kwargs: Any) -> None:
-    pending = _after_request.get()
-    if pending:
-        _after_request.set(None)
-        for write in pending:
-            _run(write)
 
 
 @atexit.register

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from iiniit_auth import usage
+from iiniit_auth import deferred, usage
 
 
 @pytest.fixture(autouse=True)
@@ -32,4 +32,4 @@ def end_request():
     """What the end of a request does (the request_finished receiver): deferred writes run.
 
     Not the signal itself: Django's own receiver of it would close the test's connection."""
-    usage._write_after_request()
+    deferred.run_deferred()
