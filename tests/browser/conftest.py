@@ -6,8 +6,10 @@ Run them with ``pytest tests/browser``; add ``--screenshots`` to save a PNG of e
 """
 
 import re
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,32 @@ def ping(base_url, key):
 
 
 KEY_SHAPE = re.compile(r"iik_[0-9A-Za-z]{44}")
+
+
+class Client(BaseHTTPRequestHandler):
+    """The OAuth client's redirect endpoint: it answers every request with a plain page."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"client")
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def redirect_uri():
+    """A loopback redirect URI with a real listener behind it, on a free port.
+
+    (Playwright's routes do not see the target of a redirect, so the browser must find a
+    server there to finish the navigation the deny button starts.)
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Client)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/callback"
+    server.shutdown()
+    server.server_close()
+    thread.join()

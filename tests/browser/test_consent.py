@@ -1,8 +1,6 @@
 """The OAuth consent page in a real browser, as the person asked to approve: sign in, see what
 the application may do (and which permissions change data), "Not you? Sign out", deny."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -17,35 +15,6 @@ requires_browser()
 @pytest.fixture
 def bob(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.com", "bob-password")
-
-
-class Client(BaseHTTPRequestHandler):
-    """The OAuth client's redirect endpoint: it answers every request with a plain page."""
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"client")
-
-    def log_message(self, format, *args):
-        pass
-
-
-@pytest.fixture
-def redirect_uri():
-    """A loopback redirect URI with a real listener behind it, on a free port.
-
-    (Playwright's routes do not see the target of a redirect, so the browser must find a
-    server there to finish the navigation the deny button starts.)
-    """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Client)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/callback"
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def sign_in(page, username, password):

@@ -21,7 +21,6 @@ from tests.oauth.conftest import _served, local  # noqa: F401 - _served is an au
 sync_api = requires_browser()
 expect = sync_api.expect
 
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
 GRANTABLE = ["orders:read", "reports:read"]
 
 
@@ -247,7 +246,9 @@ def test_another_users_ids_and_a_missing_csrf_token_are_refused(tour, dev, other
     assert theirs.is_active
 
 
-def test_register_an_application_and_authorize_it_with_pkce(tour, live_server, dev, monkeypatch):
+def test_register_an_application_and_authorize_it_with_pkce(
+    tour, live_server, dev, monkeypatch, redirect_uri
+):
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the live server is http on loopback
     page = tour.page
     sign_in(tour, "dana", then="/developer/applications/")
@@ -255,7 +256,7 @@ def test_register_an_application_and_authorize_it_with_pkce(tour, live_server, d
     page.get_by_label("Name").fill("Dana's dashboard")
     page.get_by_label("Public").check()
     page.get_by_label("Authorization code (with PKCE)").check()
-    page.get_by_label("Redirect URIs").fill(REDIRECT_URI)
+    page.get_by_label("Redirect URIs").fill(redirect_uri)
     page.get_by_label("orders:read").check()
     picture(tour, "portal-register")
     with page.expect_navigation():
@@ -265,14 +266,14 @@ def test_register_an_application_and_authorize_it_with_pkce(tour, live_server, d
 
     # A real OAuth 2.0 client, with PKCE (S256); the browser is the signed-in user.
     client = local(
-        OAuth2Session(client_id, redirect_uri=REDIRECT_URI, scope=["orders:read"], pkce="S256")
+        OAuth2Session(client_id, redirect_uri=redirect_uri, scope=["orders:read"], pkce="S256")
     )
     authorize_url, _state = client.authorization_url(f"{live_server.url}/o/authorize/")
     page.goto(authorize_url)
     tour.record()
-    # Nothing listens at the loopback redirect URI: the code is read off the request the
-    # browser makes to it, as a native app reads it off its own listener.
-    with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as sent:
+    # The code is read off the request the browser makes to the loopback redirect URI, as a
+    # native app reads it off its own listener.
+    with page.expect_request(lambda request: request.url.startswith(redirect_uri)) as sent:
         page.get_by_role("button", name="Approve").click()
     landed = [sent.value.url]
     token = client.fetch_token(
