@@ -20,53 +20,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from iiniit_auth import usage
+from iiniit_auth.charts import WIDTH, DayChart, day_bars
 from iiniit_auth.models import AbstractAPIKey, APIKey, CredentialEvent
 
 #: How many days back a chart looks.
 DAYS: Final = 30
-#: The drawings' size, in the SVG's own units (they scale to the page's width).
-WIDTH: Final = 600
-HEIGHT: Final = 120
-#: Room under the day bars for the date labels.
-AXIS: Final = 18
-#: A date label under every this many bars.
-LABEL_EVERY: Final = 7
 #: How many credentials the busiest chart shows, and the height of each one's row.
 BUSIEST: Final = 5
 ROW: Final = 24
 #: Room after the longest bar for its number.
 NUMBER: Final = 64
-
-
-@dataclass(frozen=True)
-class DayBar:
-    """One day: its count, where its bar stands, its tooltip and its date label (or "")."""
-
-    day: date
-    count: int
-    x: float
-    y: float
-    width: float
-    height: float
-    title: str
-    label: str
-
-    @property
-    def right(self) -> float:
-        """Where the bar ends: its label ends there too, so the newest one stays in view."""
-        return round(self.x + self.width, 2)
-
-
-@dataclass(frozen=True)
-class DailyChart:
-    """Requests per day of one credential over the last ``DAYS`` days, oldest first."""
-
-    bars: list[DayBar]
-    total: int
-    summary: str
-    width: int = WIDTH
-    height: int = HEIGHT
-    baseline: int = HEIGHT - AXIS
 
 
 @dataclass(frozen=True)
@@ -111,7 +74,7 @@ def counted_as(obj: Any) -> usage.Counted | None:
     return None
 
 
-def daily_chart(obj: Any, now: datetime | None = None) -> DailyChart | None:
+def daily_chart(obj: Any, now: datetime | None = None) -> DayChart | None:
     """The chart of requests per day of ``obj`` (a key or an OAuth application); None for
     anything else. One query."""
     counted = counted_as(obj)
@@ -120,7 +83,7 @@ def daily_chart(obj: Any, now: datetime | None = None) -> DailyChart | None:
     return draw_days(usage.daily(*counted, days=DAYS, now=now))
 
 
-def key_charts(keys: list[AbstractAPIKey], now: datetime | None = None) -> dict[str, DailyChart]:
+def key_charts(keys: list[AbstractAPIKey], now: datetime | None = None) -> dict[str, DayChart]:
     """The chart of each of ``keys``, by public id. One query."""
     found = usage.daily_many(
         CredentialEvent.Kind.API_KEY, [key.public_id for key in keys], days=DAYS, now=now
@@ -128,28 +91,16 @@ def key_charts(keys: list[AbstractAPIKey], now: datetime | None = None) -> dict[
     return {public_id: draw_days(days) for public_id, days in found.items()}
 
 
-def draw_days(days: list[tuple[date, int]]) -> DailyChart:
+def draw_days(days: list[tuple[date, int]]) -> DayChart:
     """Bars for ``(day, requests)``, oldest first, and what they say in words."""
-    tallest = max((count for _day, count in days), default=0) or 1
-    slot = WIDTH / max(len(days), 1)
-    room = HEIGHT - AXIS - 4
-    bars = []
-    for n, (day, count) in enumerate(days):
-        height = room * count / tallest if count else 0
-        bars.append(
-            DayBar(
-                day=day,
-                count=count,
-                x=round(n * slot + 1, 2),
-                y=round(HEIGHT - AXIS - height, 2),
-                width=round(slot - 2, 2),
-                height=round(height, 2),
-                title=ngettext("%(n)d request on %(day)s", "%(n)d requests on %(day)s", count)
-                % {"n": count, "day": date_format(day, "DATE_FORMAT")},
-                # Labelled from the newest day back, so today always has its date.
-                label=date_format(day, "M j") if (len(days) - 1 - n) % LABEL_EVERY == 0 else "",
-            )
-        )
+    bars = day_bars(
+        days,
+        lambda day, count: (
+            ngettext("%(n)d request on %(day)s", "%(n)d requests on %(day)s", count)
+            % {"n": count, "day": date_format(day, "DATE_FORMAT")}
+        ),
+        label_newest=True,
+    )
     total = sum(count for _day, count in days)
     summary = ngettext(
         "%(n)d request in the last %(days)d days.",
@@ -162,7 +113,7 @@ def draw_days(days: list[tuple[date, int]]) -> DailyChart:
             "day": date_format(busiest_day, "DATE_FORMAT"),
             "n": most,
         }
-    return DailyChart(bars=bars, total=total, summary=summary)
+    return DayChart(bars=bars, total=total, summary=summary)
 
 
 def busiest_chart(

@@ -27,7 +27,8 @@ from oauth2_provider.models import get_application_model
 
 from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
 from iiniit_auth.admin.pages import StyledForbidden
-from iiniit_auth.admin.timeline import Timeline, expiring_timeline
+from iiniit_auth.admin.timeline import expiring_timeline
+from iiniit_auth.charts import DayChart
 from iiniit_auth.models import APIKey, CredentialEvent, Overview
 from iiniit_auth.models.managers import authenticating
 from iiniit_auth.status import (
@@ -61,7 +62,7 @@ class Section:
 
     title: str
     figures: list[Figure]
-    timeline: Timeline | None = None
+    timeline: DayChart | None = None
 
 
 SectionFunction = Callable[[AdminSite, HttpRequest], Section | None]
