@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -91,15 +92,22 @@ class Tour:
 
         Opening the box lists the first choices at once; typing asks the server again, and
         the answer replaces that list. Clicking before it arrives can hit an option that is
-        about to go, and the choice is lost (seen once on a loaded machine). So: wait for the
-        answer to this search, click, and see the choice shown.
+        about to go, and the choice is lost (seen once on a loaded machine); waiting for just
+        any answer can catch the first list's. So: wait for the answer to this very search
+        (its ``term``), click, and see the choice shown.
         """
         from playwright.sync_api import expect
 
         page = self.page
         page.click(f".field-{field} .select2-selection")
-        with page.expect_response(lambda response: "-autocomplete/" in response.url):
-            page.fill(".select2-search__field", text)
+        asked = f"term={quote(text)}"
+        with page.expect_response(
+            lambda response: "-autocomplete/" in response.url and asked in response.url,
+            timeout=20_000,
+        ):
+            # Typed key by key, as a person types: select2 ignores the first input after an
+            # Escape that closed it, and fill() would be that one input.
+            page.locator(".select2-search__field").press_sequentially(text)
         page.click(f".select2-results__option:has-text('{text}')")
         expect(page.locator(f".field-{field} .select2-selection__rendered")).to_contain_text(text)
 
