@@ -231,17 +231,8 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
             policy.rate = after
             policy.updated_at, policy.updated_by = timezone.now(), _saved_user(actor)
             policy.save()
-            changes = {"rate": {"before": before, "after": after}}
-            CredentialEvent.record(
-                CredentialEvent.Kind.OAUTH_APPLICATION,
-                application_credential_id(application),
-                CredentialEvent.Event.CHANGED,
-                actor=actor,
-                ip=ip,
-                details=changes,
-            )
-            signals.oauth_application_changed.send(
-                sender=type(application), application=application, changes=changes, actor=actor
+            _record_changed(
+                application, {"rate": {"before": before, "after": after}}, actor=actor, ip=ip
             )
         return policy
 
@@ -383,6 +374,18 @@ def record_application_changed(
         return None
     if "name" in changes:
         changes["name"] = {when: redact_keys(str(value)) for when, value in changes["name"].items()}
+    return _record_changed(application, changes, actor=actor, ip=ip)
+
+
+def _record_changed(
+    application: AnyApplication,
+    changes: dict[str, Any],
+    *,
+    actor: AnyUser | None,
+    ip: str | None,
+) -> CredentialEvent:
+    """Record the ``changed`` event of ``application`` with ``changes`` as its details, and
+    send ``oauth_application_changed``; return the event."""
     event = CredentialEvent.record(
         CredentialEvent.Kind.OAUTH_APPLICATION,
         application_credential_id(application),
