@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     *(app for app, module in PEER_APPS.items() if find_spec(module) is not None),
     "oauth2_provider",
     "iiniit_auth",
+    "iiniit_auth.oauth",
 ]
 
 _url = os.environ.get("DATABASE_URL", "")
@@ -92,7 +93,7 @@ REST_FRAMEWORK = {
 }
 
 OAUTH2_PROVIDER = {
-    "SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend",
+    "SCOPES_BACKEND_CLASS": "iiniit_auth.oauth.scopes.ScopesBackend",
     # Tokens hashed at rest: both bearer contenders find them by their SHA-256 checksum.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }

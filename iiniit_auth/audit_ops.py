@@ -89,7 +89,7 @@ def _live_oauth(now: datetime) -> Q:
     refresh = get_refresh_token_model()._default_manager.filter(revoked__isnull=True)
     access = get_access_token_model()._default_manager.filter(expires__gt=now)
     text = CharField()
-    # The ids as iiniit_auth.models.oauth writes them: application_credential_id,
+    # The ids as iiniit_auth.oauth.models writes them: application_credential_id,
     # access_token_credential_id, refresh_token_credential_id.
     return (
         Q(

@@ -25,11 +25,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.contrib.rest_framework import (
-    OAuth2Authentication as DOTOAuth2Authentication,
-)
-from oauth2_provider.models import get_access_token_model
-from oauth2_provider.settings import oauth2_settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -223,7 +218,7 @@ class APIKeyAuthentication(ChallengeMixin, BaseAuthentication):
             write()
 
 
-class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ignore[misc]
+class OAuth2Authentication(ChallengeMixin, BaseAuthentication):
     """Authenticates ``Authorization: Bearer <token>`` against django-oauth-toolkit's tokens.
 
     The token is looked up by its SHA-256 checksum (django-oauth-toolkit's own index, which
@@ -234,6 +229,9 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
     :class:`~iiniit_auth.credentials.ClientPrincipal` for its application. Tokens in the query
     string (``?access_token=``) are refused (RFC 9700 section 2.5). When django-oauth-toolkit is
     set up as a resource server that introspects remotely, its own validation runs instead.
+
+    django-oauth-toolkit is imported when a bearer token is first verified, never before: a
+    project that accepts API keys alone need not install it.
     """
 
     reads_authorization_only = True
@@ -286,8 +284,15 @@ class OAuth2Authentication(ChallengeMixin, DOTOAuth2Authentication):  # type: ig
     @sensitive_variables("token")
     def verify(self, request: Request, token: str) -> tuple[Any, Any]:
         """Return ``(user, access token)`` for ``token``, or raise the generic 401."""
+        from oauth2_provider.models import get_access_token_model
+        from oauth2_provider.settings import oauth2_settings
+
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:
-            result = super().authenticate(request)
+            from oauth2_provider.contrib.rest_framework import (
+                OAuth2Authentication as Introspecting,
+            )
+
+            result = Introspecting().authenticate(request)
             if result is None:
                 raise refused(request, "Bearer")
             user, access_token = result

@@ -6,10 +6,9 @@ sent an API key or an OAuth 2.0 bearer token.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
-
-from oauth2_provider.models import AbstractAccessToken
 
 from iiniit_auth import scopes
 from iiniit_auth.models import AbstractAPIKey, CredentialEvent
@@ -86,7 +85,7 @@ def describe(auth: Any) -> Credential | None:
             owner=auth.owner,
             application=None,
         )
-    if isinstance(auth, AbstractAccessToken):
+    if _is_access_token(auth):
         return Credential(
             kind=CredentialEvent.Kind.OAUTH_TOKEN,
             id=str(auth.pk),
@@ -97,6 +96,13 @@ def describe(auth: Any) -> Credential | None:
     return None
 
 
+def _is_access_token(auth: Any) -> bool:
+    """Whether ``auth`` is a django-oauth-toolkit access token. Until its models are imported
+    nothing can be one, so a project with API keys alone never imports django-oauth-toolkit."""
+    dot = sys.modules.get("oauth2_provider.models")
+    return dot is not None and isinstance(auth, dot.AbstractAccessToken)
+
+
 def carried_scopes(auth: Any) -> frozenset[str]:
     """Return the scopes ``request.auth`` carries, registered or not; none for anything else.
 
@@ -105,7 +111,7 @@ def carried_scopes(auth: Any) -> frozenset[str]:
     """
     if isinstance(auth, AbstractAPIKey):
         return auth.scope_set
-    if isinstance(auth, AbstractAccessToken):
+    if _is_access_token(auth):
         return frozenset(auth.scope.split())
     return frozenset()
 

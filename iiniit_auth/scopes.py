@@ -1,8 +1,7 @@
 """The one scope registry, shared by API keys and OAuth 2.0 tokens.
 
 Scopes are declared once, in ``IINIIT_AUTH["SCOPES"]``. API keys validate against it here, and
-django-oauth-toolkit reads it through :class:`ScopesBackend`
-(``OAUTH2_PROVIDER["SCOPES_BACKEND_CLASS"] = "iiniit_auth.scopes.ScopesBackend"``).
+django-oauth-toolkit reads it through :class:`iiniit_auth.oauth.scopes.ScopesBackend`.
 Scope strings are stored the way OAuth 2.0 writes them (RFC 6749 section 3.3): names joined by
 single spaces; here also sorted and without duplicates, so equal sets store equally.
 """
@@ -11,9 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from oauth2_provider.scopes import BaseScopes
 
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import InvalidScope
@@ -56,21 +52,3 @@ WRITING_WORDS = frozenset({"write", "delete", "admin", "manage", "create", "upda
 def writes(name: str) -> bool:
     """Whether scope ``name`` reads as one that changes data (a part of it in WRITING_WORDS)."""
     return any(part in WRITING_WORDS for part in re.split(r"[:._/-]", name.lower()))
-
-
-class ScopesBackend(BaseScopes):  # type: ignore[misc]
-    """django-oauth-toolkit's view of the registry: every registered scope, all offered."""
-
-    def get_all_scopes(self) -> dict[str, str]:
-        return dict(registry())
-
-    def get_available_scopes(
-        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
-    ) -> list[str]:
-        return list(registry())
-
-    def get_default_scopes(
-        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
-    ) -> list[str]:
-        # A client that asks for no scope gets none (least privilege), not everything.
-        return []

@@ -25,9 +25,9 @@ api_key_revoked = Signal()
 credential_refused = Signal()
 api_key_expiring = Signal()
 
-# OAuth 2.0 applications and tokens (django-oauth-toolkit's models; iiniit_auth.models.oauth).
+# OAuth 2.0 applications and tokens (django-oauth-toolkit's models; iiniit_auth.oauth.models).
 # ``actor`` is the user who acted, a client principal, or None; ``via`` a
-# :class:`~iiniit_auth.models.oauth.RevokedVia`. None carries a token or a client secret.
+# :class:`~iiniit_auth.oauth.models.RevokedVia`. None carries a token or a client secret.
 #
 # ``oauth_application_created``   sender=the application model; ``application``, ``actor``
 # ``oauth_application_changed``   sender=the application model; ``application``, ``changes``

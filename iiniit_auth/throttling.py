@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import BaseCache, caches
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_noop
 from rest_framework import exceptions
@@ -37,7 +35,7 @@ from rest_framework.throttling import BaseThrottle
 from iiniit_auth import rates
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.credentials import Credential, describe
-from iiniit_auth.models import AbstractAPIKey, ApplicationPolicy
+from iiniit_auth.models import AbstractAPIKey
 
 if TYPE_CHECKING:  # djangorestframework-stubs' name for the type of APIException.detail
     from rest_framework.exceptions import _Detail
@@ -181,6 +179,9 @@ def application_rate(application: Any) -> str:
         kept = None
     if isinstance(kept, str):
         return kept
+    # Only a token brings an application here: the OAuth 2.0 server's app is installed.
+    from iiniit_auth.oauth.models import ApplicationPolicy
+
     found = ApplicationPolicy.objects.rate(application)
     try:
         cache.set(key, found, APPLICATION_RATE_TTL)
@@ -189,9 +190,10 @@ def application_rate(application: Any) -> str:
     return found
 
 
-@receiver(post_save, sender=ApplicationPolicy, dispatch_uid="iiniit_auth.throttling.policy")
-def _forget_application_rate(instance: ApplicationPolicy, **kwargs: Any) -> None:
-    name = _application_rate_key(instance.application_id)
+def forget_application_rate(application_pk: Any, using: str | None = None) -> None:
+    """Drop the kept rate of the application with primary key ``application_pk``, now and once
+    the current transaction on ``using`` commits. Its policy's writes call it."""
+    name = _application_rate_key(application_pk)
 
     def forget() -> None:
         try:
@@ -202,7 +204,7 @@ def _forget_application_rate(instance: ApplicationPolicy, **kwargs: Any) -> None
     # Now, and again once the write commits: a request that read the old rate in between
     # cannot keep it past the commit.
     forget()
-    transaction.on_commit(forget, using=kwargs.get("using"))
+    transaction.on_commit(forget, using=using)
 
 
 class CredentialRateThrottle(BaseThrottle):

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "iiniit_auth",
+    "iiniit_auth.oauth",
     "project.example",
     # The OpenAPI schema at /api/schema/, Swagger UI at /api/docs/, ReDoc at /api/redoc/;
     # the sidecar serves their JavaScript from here, so the pages work offline.

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "iiniit_auth",
+    "iiniit_auth.oauth",
     "tests.orgkeys",  # a subclass of AbstractAPIKey, as a project would write one
 ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.checks import ERROR, WARNING, Tags, run_checks
 
-from iiniit_auth.scopes import ScopesBackend
+from iiniit_auth.oauth.scopes import ScopesBackend
 
 PEPPER_TOO_SHORT = "short-pepper-value"
 
@@ -90,7 +90,7 @@ def test_w002_other_backend(settings):
     }
     (warning,) = found("iiniit_auth.W002")
     assert warning.level == WARNING
-    assert "iiniit_auth.scopes.ScopesBackend" in warning.hint
+    assert "iiniit_auth.oauth.scopes.ScopesBackend" in warning.hint
 
 
 def test_w002_backend_not_set(settings):

@@ -13,7 +13,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.oauth import ApplicationPolicy, register_application
+from iiniit_auth.oauth.applications import register_application
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 pytestmark = pytest.mark.django_db
 

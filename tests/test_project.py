@@ -120,7 +120,13 @@ def test_settings_come_from_the_environment():
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "smoke",
     }
-    for app in ("rest_framework", "oauth2_provider", "iiniit_auth", "project.example"):
+    for app in (
+        "rest_framework",
+        "oauth2_provider",
+        "iiniit_auth",
+        "iiniit_auth.oauth",
+        "project.example",
+    ):
         assert app in shown["installed"]
     middleware = shown["middleware"]
     assert middleware.index("iiniit_auth.middleware.QueryParamKeyMiddleware") == (

@@ -9,7 +9,7 @@ from oauth2_provider.scopes import get_scopes_backend
 
 from iiniit_auth import scopes
 from iiniit_auth.exceptions import IiniitAuthError, InvalidScope
-from iiniit_auth.scopes import ScopesBackend
+from iiniit_auth.oauth.scopes import ScopesBackend
 
 #: tests/settings.py's IINIIT_AUTH["SCOPES"], in its declaration order.
 REGISTRY = {

@@ -5,31 +5,24 @@ Importing this package (Django's admin autodiscovery does) registers:
 * ``apikeys.APIKeyAdmin`` for :class:`~iiniit_auth.models.APIKey`: issue (shown once), list,
   read-only change page, rotate, revoke;
 * ``audit.CredentialEventAdmin`` for the audit log, read-only;
-* ``oauth.ApplicationAdmin``, ``oauth_tokens.AccessTokenAdmin`` and ``RefreshTokenAdmin`` in
-  place of django-oauth-toolkit's own: applications registered with the client secret shown
-  once, allowed scopes, rotate secret, revoke all tokens; read-only, revocable tokens;
-* the overview (``overview.py``), in the admin index (``overview/``) and on the app index, with the OAuth
-  sections ``oauth.py`` adds.
+* the overview (``overview.py``), in the admin index (``overview/``) and on the app index.
+
+The OAuth 2.0 server's screens are its app's own (:mod:`iiniit_auth.oauth.admin`), and add
+their sections to the overview.
 
 Every write goes through a lifecycle method; nothing here edits a credential by itself.
 """
 
 from __future__ import annotations
 
-from iiniit_auth.admin import apikeys, audit, oauth, overview
+from iiniit_auth.admin import apikeys, audit, overview
 from iiniit_auth.admin.apikeys import APIKeyAdmin
 from iiniit_auth.admin.audit import CredentialEventAdmin
-from iiniit_auth.admin.oauth import ApplicationAdmin
-from iiniit_auth.admin.oauth_tokens import AccessTokenAdmin, RefreshTokenAdmin
 
 __all__ = [
     "APIKeyAdmin",
-    "AccessTokenAdmin",
-    "ApplicationAdmin",
     "CredentialEventAdmin",
-    "RefreshTokenAdmin",
     "apikeys",
     "audit",
-    "oauth",
     "overview",
 ]

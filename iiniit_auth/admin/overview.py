@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
@@ -23,7 +24,6 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import get_application_model
 
 from iiniit_auth.admin.filters import AUTHENTICATES, RECENTLY_REVOKED, UNUSED
 from iiniit_auth.admin.pages import StyledForbidden
@@ -162,14 +162,13 @@ def busiest(admin_site: AdminSite, request: HttpRequest) -> BusiestChart | None:
     """The credentials with the most requests over the last ``DAYS`` days, of the kinds
     ``request.user`` may view in ``admin_site`` (None if neither): one query, and one per kind
     to name them. Drawn under the sections."""
-    kinds = [
-        kind
-        for kind, model in (
-            (CredentialEvent.Kind.API_KEY, APIKey),
-            (CredentialEvent.Kind.OAUTH_APPLICATION, get_application_model()),
-        )
-        if _viewable(admin_site, request, (model,))
-    ]
+    models: list[tuple[str, Any]] = [(CredentialEvent.Kind.API_KEY, APIKey)]
+    if apps.is_installed("oauth2_provider"):
+        # django-oauth-toolkit is optional for the core: imported only when installed.
+        from oauth2_provider.models import get_application_model
+
+        models.append((CredentialEvent.Kind.OAUTH_APPLICATION, get_application_model()))
+    kinds = [kind for kind, model in models if _viewable(admin_site, request, (model,))]
     return busiest_chart(admin_site.name, kinds) if kinds else None
 
 

@@ -8,7 +8,7 @@ more than the staff user who asked for it. The rule, for an actor and a prospect
 
 * anyone may act for themselves (with the screen's own permission);
 * acting for anyone else needs a permission of its own (``issue_for_others`` on the key model,
-  ``iiniit_auth.register_for_others`` for OAuth applications);
+  ``iiniit_oauth.register_for_others`` for OAuth applications);
 * and then a superuser may act for anyone, and anyone else only for a user who is not a
   superuser, who is staff only if the actor is, and whose every permission the actor holds.
 

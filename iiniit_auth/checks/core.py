@@ -13,7 +13,6 @@ from django.utils.module_loading import import_string
 
 from iiniit_auth.conf import auth_settings
 
-SCOPES_BACKEND = "iiniit_auth.scopes.ScopesBackend"
 EXCEPTION_HANDLER = "iiniit_auth.handlers.exception_handler"
 
 
@@ -39,23 +38,6 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     except ImproperlyConfigured as exc:
         return [
             Error(str(exc), hint="See docs/settings.md for every setting.", id="iiniit_auth.E001")
-        ]
-    return []
-
-
-@register(Tags.security)
-def check_oauth_scopes(
-    app_configs: Sequence[Any] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
-    """W002: django-oauth-toolkit does not read the one scope registry."""
-    provider = getattr(settings, "OAUTH2_PROVIDER", {}) or {}
-    if not _is_or_extends(provider.get("SCOPES_BACKEND_CLASS"), SCOPES_BACKEND):
-        return [
-            Warning(
-                "OAuth 2.0 tokens are not limited to the scopes in IINIIT_AUTH['SCOPES'].",
-                hint=f'Set OAUTH2_PROVIDER["SCOPES_BACKEND_CLASS"] = "{SCOPES_BACKEND}".',
-                id="iiniit_auth.W002",
-            )
         ]
     return []
 

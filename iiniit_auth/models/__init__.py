@@ -1,11 +1,9 @@
-"""The models: API keys, the audit log (``CredentialEvent``), OAuth application policies and
-redeemed authorization codes."""
+"""The core's models: API keys, the audit log (``CredentialEvent``), usage counts and the admin
+overview. The OAuth 2.0 server's models live in its own app (:mod:`iiniit_auth.oauth.models`)."""
 
 from iiniit_auth.models.apikey import AbstractAPIKey, APIKey
 from iiniit_auth.models.audit import CredentialEvent, CredentialEventQuerySet
 from iiniit_auth.models.managers import NEVER, APIKeyManager, APIKeyQuerySet
-from iiniit_auth.models.oauth import ApplicationPolicy, ApplicationPolicyManager
-from iiniit_auth.models.oauth_codes import RedeemedCode
 from iiniit_auth.models.overview import Overview
 from iiniit_auth.models.usage import Usage
 
@@ -15,11 +13,8 @@ __all__ = [
     "APIKeyManager",
     "APIKeyQuerySet",
     "AbstractAPIKey",
-    "ApplicationPolicy",
-    "ApplicationPolicyManager",
     "CredentialEvent",
     "CredentialEventQuerySet",
     "Overview",
-    "RedeemedCode",
     "Usage",
 ]

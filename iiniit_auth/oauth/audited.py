@@ -25,9 +25,9 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from iiniit_auth.credentials import ClientPrincipal
-from iiniit_auth.models.oauth import RevokedVia, refresh_token_credential_id
 from iiniit_auth.oauth import codes
 from iiniit_auth.oauth.inputs import holds_nul
+from iiniit_auth.oauth.models import RevokedVia, refresh_token_credential_id
 from iiniit_auth.oauth.tokens import (
     lock_live_family,
     record_replay_refused,

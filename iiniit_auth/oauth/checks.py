@@ -3,10 +3,11 @@ block. Ids are stable and never reused (docs/oauth.md, "System checks").
 
 W010, W012-W016 and W018 describe a production posture: they run under check --deploy, like
 django-oauth-toolkit's own RFC 9700 checks. W017 breaks per-application scopes everywhere:
-always. W011 and W019 read the database: they run when a database is checked (migrate,
+always, as do W002 (the scopes backend) and E009 (django-oauth-toolkit's own admin still
+registered). W011 and W019 read the database: they run when a database is checked (migrate,
 check --database default); they carry only the database tag, since Django 6.1 runs a
 database check with all databases whenever any of its tags is asked for (check --tag security).
-Imported by iiniit_auth.checks, when apps are ready.
+Imported by the app's ready() (``iiniit_auth.oauth.apps``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
 from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import DEFAULTS
 
 from iiniit_auth.checks.core import _is_or_extends
-from iiniit_auth.models.oauth import REFUSED_GRANTS
-from iiniit_auth.oauth.recommended import MAX_ACCESS_TOKEN_SECONDS, VALIDATOR_CLASS
+from iiniit_auth.oauth.models import REFUSED_GRANTS
+from iiniit_auth.oauth.recommended import (
+    MAX_ACCESS_TOKEN_SECONDS,
+    SCOPES_BACKEND_CLASS,
+    VALIDATOR_CLASS,
+)
 from iiniit_auth.oauth.redirects import refusal
 from iiniit_auth.oauth.validators import OAuth2Validator
 
@@ -36,6 +42,23 @@ def _oauth2_provider() -> dict[str, Any]:
 
 def _oauth_warning(message: str, hint: str, check_id: str) -> list[CheckMessage]:
     return [Warning(message, hint=f"{hint} See {RECOMMENDED_OAUTH2}.", id=check_id)]
+
+
+@register(Tags.security)
+def check_oauth_scopes(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W002: django-oauth-toolkit does not read the one scope registry."""
+    provider = getattr(settings, "OAUTH2_PROVIDER", {}) or {}
+    if not _is_or_extends(provider.get("SCOPES_BACKEND_CLASS"), SCOPES_BACKEND_CLASS):
+        return [
+            Warning(
+                "OAuth 2.0 tokens are not limited to the scopes in IINIIT_AUTH['SCOPES'].",
+                hint=f'Set OAUTH2_PROVIDER["SCOPES_BACKEND_CLASS"] = "{SCOPES_BACKEND_CLASS}".',
+                id="iiniit_auth.W002",
+            )
+        ]
+    return []
 
 
 @register(Tags.security, deploy=True)
@@ -227,3 +250,38 @@ def check_oauth_redirect_uris(
         "Change them to https URIs (http only for 127.0.0.1, [::1] or localhost).",
         "iiniit_auth.W019",
     )
+
+
+@register(Tags.admin, Tags.security)
+def check_oauth_admin(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E009: a django-oauth-toolkit model is in Django admin with an admin not iiniit_auth's."""
+    if not apps.is_installed("django.contrib.admin"):
+        return []
+    from django.contrib import admin
+    from oauth2_provider.settings import oauth2_settings
+
+    from iiniit_auth.oauth.admin import ADMIN_CLASSES
+
+    wrong = []
+    for name, expected in ADMIN_CLASSES.items():
+        model = apps.get_model(getattr(oauth2_settings, name.replace("_ADMIN_CLASS", "_MODEL")))
+        if admin.site.is_registered(model) and not isinstance(
+            admin.site.get_model_admin(model), expected
+        ):
+            wrong.append(name)
+    if not wrong:
+        return []
+    return [
+        Error(
+            "django-oauth-toolkit's own admin is registered for "
+            + ", ".join(name.removesuffix("_ADMIN_CLASS").lower() for name in wrong)
+            + ": staff could edit authorization codes and tokens there, unaudited.",
+            hint="Set OAUTH2_PROVIDER's "
+            + ", ".join(f'"{name}"' for name in wrong)
+            + f" as in {RECOMMENDED_OAUTH2} (or to subclasses of iiniit_auth's), or unregister "
+            "those models from the admin site.",
+            id="iiniit_auth.E009",
+        )
+    ]

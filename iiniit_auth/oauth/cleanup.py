@@ -26,8 +26,9 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 
 from iiniit_auth import signals
-from iiniit_auth.models import CredentialEvent, RedeemedCode
+from iiniit_auth.models import CredentialEvent
 from iiniit_auth.models.audit import AnyUser
+from iiniit_auth.oauth.models import RedeemedCode
 
 __all__ = ["CLEARED_ID", "clear_expired"]
 

@@ -31,14 +31,15 @@ from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
-from iiniit_auth.models import CredentialEvent, RedeemedCode
-from iiniit_auth.models.oauth import (
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import (
     AnyApplication,
+    RedeemedCode,
     RevokedVia,
     access_token_credential_id,
     application_credential_id,
+    code_digest,
 )
-from iiniit_auth.models.oauth_codes import code_digest
 from iiniit_auth.oauth.tokens import (
     AnyToken,
     lock_live_family,

@@ -19,7 +19,7 @@ from typing import Any, Final
 #: grant, S256-only PKCE, loopback-only http redirects, audit).
 VALIDATOR_CLASS: Final = "iiniit_auth.oauth.validators.OAuth2Validator"
 #: The dotted path of iiniit_auth's scopes backend: the one registry, ``IINIIT_AUTH["SCOPES"]``.
-SCOPES_BACKEND_CLASS: Final = "iiniit_auth.scopes.ScopesBackend"
+SCOPES_BACKEND_CLASS: Final = "iiniit_auth.oauth.scopes.ScopesBackend"
 #: The longest access-token lifetime the checks accept without a warning (W014).
 MAX_ACCESS_TOKEN_SECONDS: Final = 3600
 
@@ -62,6 +62,13 @@ RECOMMENDED_OAUTH2_PROVIDER: Final[dict[str, Any]] = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Django admin's screens for django-oauth-toolkit's models: iiniit_auth's, which audit every
+    # write, show a client secret once and never show a token or an authorization code.
+    "APPLICATION_ADMIN_CLASS": "iiniit_auth.oauth.admin.ApplicationAdmin",
+    "ACCESS_TOKEN_ADMIN_CLASS": "iiniit_auth.oauth.admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "iiniit_auth.oauth.admin.RefreshTokenAdmin",
+    "GRANT_ADMIN_CLASS": "iiniit_auth.oauth.admin.ReadOnlyGrantAdmin",
+    "ID_TOKEN_ADMIN_CLASS": "iiniit_auth.oauth.admin.ReadOnlyGrantAdmin",
     # What RFC 8414 discovery advertises: only what the server accepts.
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],

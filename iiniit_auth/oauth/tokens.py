@@ -24,7 +24,7 @@ from oauth2_provider.models import (
 from iiniit_auth import signals
 from iiniit_auth.models import CredentialEvent
 from iiniit_auth.models.audit import AnyUser, username
-from iiniit_auth.models.oauth import (
+from iiniit_auth.oauth.models import (
     AnyApplication,
     RevokedVia,
     access_token_credential_id,

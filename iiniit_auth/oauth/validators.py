@@ -26,11 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors, utils
 
-from iiniit_auth.models import ApplicationPolicy
-from iiniit_auth.models.oauth import REFUSED_GRANTS
 from iiniit_auth.oauth import redirects
 from iiniit_auth.oauth.audited import AuditedValidator
 from iiniit_auth.oauth.inputs import RESOURCE_UNPARSEABLE, holds_nul, unparseable_resource
+from iiniit_auth.oauth.models import REFUSED_GRANTS, ApplicationPolicy
 
 #: Grants an application may be registered for but never use here (RFC 9700).
 REFUSED_APPLICATION_GRANTS = REFUSED_GRANTS

@@ -46,9 +46,8 @@ from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from iiniit_auth import scopes
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import ApplicationPolicy
-from iiniit_auth.models.oauth import RevokedVia
 from iiniit_auth.oauth.inputs import authorization_refusal, holds_nul
+from iiniit_auth.oauth.models import ApplicationPolicy, RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 
 

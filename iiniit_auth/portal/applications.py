@@ -56,7 +56,7 @@ def _own_application(request: HttpRequest, pk: int) -> Any:
 
 
 def _allowed_scopes(application: Any) -> list[tuple[str, str]]:
-    from iiniit_auth.models import ApplicationPolicy
+    from iiniit_auth.oauth.models import ApplicationPolicy
 
     return scopes.describe(sorted(ApplicationPolicy.objects.allowed_scopes(application)))
 
@@ -115,7 +115,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
 @sensitive_variables("secret")
 def register_view(request: HttpRequest) -> HttpResponse:
     """The register form; on success, the show-once page of the client secret."""
-    from iiniit_auth.models.oauth import register_application
+    from iiniit_auth.oauth.applications import register_application
 
     _oauth_or_404()
     grantable = policy.grantable_scopes(request.user)
@@ -188,7 +188,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables("secret")
 def rotate_secret_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then give the application a new client secret and show it once."""
-    from iiniit_auth.models.oauth import rotate_client_secret
+    from iiniit_auth.oauth.applications import rotate_client_secret
 
     _oauth_or_404()
     application = _own_application(request, pk)
@@ -220,7 +220,7 @@ def rotate_secret_view(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view
 def revoke_tokens_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then revoke every live token of the application; back to its page."""
-    from iiniit_auth.models.oauth import RevokedVia
+    from iiniit_auth.oauth.models import RevokedVia
     from iiniit_auth.oauth.tokens import revoke_application_tokens
 
     _oauth_or_404()
@@ -245,8 +245,8 @@ def revoke_tokens_view(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view
 def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then revoke every token of the application and delete it; back to the list."""
-    from iiniit_auth.models.oauth import RevokedVia
     from iiniit_auth.oauth.applications import delete_application
+    from iiniit_auth.oauth.models import RevokedVia
 
     _oauth_or_404()
     application = _own_application(request, pk)

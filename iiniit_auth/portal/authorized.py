@@ -45,7 +45,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
 @portal_view
 def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then revoke the token (and its refresh token); back to the list."""
-    from iiniit_auth.models.oauth import RevokedVia
+    from iiniit_auth.oauth.models import RevokedVia
     from iiniit_auth.oauth.tokens import revoke_token
 
     token = _tokens(request).select_related("application").filter(pk=pk).first()

@@ -58,9 +58,9 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def oauth_enabled() -> bool:
-    """Whether the portal offers OAuth applications: django-oauth-toolkit is installed and
-    its authorization server routed (``iiniit_auth.oauth.urls``)."""
-    if not apps.is_installed("oauth2_provider"):
+    """Whether the portal offers OAuth applications: the OAuth 2.0 server's app
+    (``iiniit_auth.oauth``) is installed and routed (``iiniit_auth.oauth.urls``)."""
+    if not apps.is_installed("iiniit_auth.oauth"):
         return False
     try:
         reverse("oauth2_provider:token")

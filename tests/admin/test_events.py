@@ -8,7 +8,7 @@ from django.test import Client
 
 from iiniit_auth.admin import events
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.models import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 from tests.admin.conftest import AUDIT_URL
 

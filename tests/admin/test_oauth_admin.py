@@ -19,8 +19,9 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.applications import register_application
+from iiniit_auth.oauth.models import ApplicationPolicy
 from tests.admin.conftest import OVERVIEW_URL
 
 Application = get_application_model()
@@ -390,7 +391,9 @@ def test_without_the_permissions_no_buttons_and_403(staff, registered):
 
 def test_rotating_shows_the_new_secret_once(staff, registered):
     app, old = registered
-    client = staff(VIEW_APP, "iiniit_auth.rotate_client_secret", "iiniit_auth.register_for_others")
+    client = staff(
+        VIEW_APP, "iiniit_oauth.rotate_client_secret", "iiniit_oauth.register_for_others"
+    )
     html = client.get(change(app)).content.decode()
     assert rotate(app) in html
     assert "revoke-tokens/" not in html
@@ -422,7 +425,7 @@ def test_a_rotate_form_from_another_session_rotates_nothing(admin_client, regist
 def test_revoking_all_tokens(staff, registered, user):
     app, _secret = registered
     tokens_of(app, user, live=2, expired=0)
-    client = staff(VIEW_APP, "iiniit_auth.revoke_application_tokens")
+    client = staff(VIEW_APP, "iiniit_oauth.revoke_application_tokens")
     assert revoke_all(app) in client.get(change(app)).content.decode()
     assert client.get(revoke_all(app)).status_code == 200
     assert AccessToken.objects.count() == 2  # a GET only asks

@@ -10,7 +10,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from iiniit_auth.admin import overview
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 from tests.admin.conftest import APP_URL, LIST_URL, OVERVIEW_URL, age
 
 

@@ -16,12 +16,12 @@ from oauth2_provider.models import get_application_model
 from iiniit_auth import once
 from iiniit_auth.admin.owners import ownable_users, refusal
 from iiniit_auth.models import APIKey, CredentialEvent
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 from tests.admin.conftest import ADD_URL, change_url, rotate_url, token_of
 
 Application = get_application_model()
 FOR_OTHERS = "iiniit_auth.issue_for_others"
-REGISTER_FOR_OTHERS = "iiniit_auth.register_for_others"
+REGISTER_FOR_OTHERS = "iiniit_oauth.register_for_others"
 HELPDESK = ("iiniit_auth.view_apikey", "iiniit_auth.add_apikey", "iiniit_auth.rotate_apikey")
 APPS = "/admin/oauth2_provider/application/"
 KEY_OWNERS = "/admin/iiniit_auth/apikey/owner-autocomplete/"
@@ -349,7 +349,7 @@ def application_of(owner):
 OAUTH_DESK = (
     "oauth2_provider.view_application",
     "oauth2_provider.add_application",
-    "iiniit_auth.rotate_client_secret",
+    "iiniit_oauth.rotate_client_secret",
 )
 
 

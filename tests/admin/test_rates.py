@@ -4,8 +4,9 @@ every change audited."""
 import pytest
 from oauth2_provider.models import get_application_model
 
-from iiniit_auth.models import APIKey, ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.oauth.applications import register_application
+from iiniit_auth.oauth.models import ApplicationPolicy
 from tests.admin.conftest import change_url
 
 Application = get_application_model()

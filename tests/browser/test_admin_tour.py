@@ -11,7 +11,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from iiniit_auth.models import APIKey
-from iiniit_auth.models.oauth import RevokedVia, register_application
+from iiniit_auth.oauth.applications import register_application
+from iiniit_auth.oauth.models import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, requires_browser
 

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 from tests.browser.conftest import SCREENSHOTS, requires_browser
 from tests.oauth.conftest import _served  # noqa: F401 - an autouse fixture
 

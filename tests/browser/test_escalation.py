@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from oauth2_provider.models import get_application_model
 
 from iiniit_auth.models import APIKey, CredentialEvent
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 from tests.browser.conftest import KEY_SHAPE, PASSWORD, requires_browser
 
 expect = requires_browser().expect
@@ -23,7 +23,7 @@ HELPDESK = [
     ("iiniit_auth", "rotate_apikey"),
     ("oauth2_provider", "view_application"),
     ("oauth2_provider", "add_application"),
-    ("iiniit_auth", "rotate_client_secret"),
+    ("iiniit_oauth", "rotate_client_secret"),
 ]
 
 

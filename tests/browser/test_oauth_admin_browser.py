@@ -7,7 +7,8 @@ from django.contrib.admin.models import LogEntry
 from oauth2_provider.models import get_application_model
 
 from iiniit_auth import keys
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import ApplicationPolicy
 from tests.browser.conftest import PASSWORD, requires_browser
 from tests.oauth.conftest import _served, local  # noqa: F401 - _served is an autouse fixture
 

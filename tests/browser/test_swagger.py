@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 from drf_spectacular.settings import patched_settings
 
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 from tests.browser.conftest import SCREENSHOTS, requires_browser
 from tests.oauth.conftest import _served  # noqa: F401 - an autouse fixture
 

@@ -8,7 +8,8 @@ from django.test import override_settings
 from rest_framework.test import APIRequestFactory
 
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import APIKey, ApplicationPolicy
+from iiniit_auth.models import APIKey
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "limits.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)

@@ -8,7 +8,8 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.test import override_settings
 
 from iiniit_auth.conf import auth_settings
-from iiniit_auth.models import APIKey, ApplicationPolicy, CredentialEvent
+from iiniit_auth.models import APIKey, CredentialEvent
+from iiniit_auth.oauth.models import ApplicationPolicy
 from iiniit_auth.rates import Rate, normalize_rate, parse_rate
 
 

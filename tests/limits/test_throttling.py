@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import override_settings
 from oauth2_provider.models import get_access_token_model
 
-from iiniit_auth.models import ApplicationPolicy
+from iiniit_auth.oauth.models import ApplicationPolicy
 from iiniit_auth.throttling import Window, address_bucket, client_address
 
 pytestmark = pytest.mark.urls("tests.limits.conftest")

@@ -13,7 +13,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 from requests_oauthlib import OAuth2Session
 
-from iiniit_auth.models import ApplicationPolicy
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 #: A loopback redirect URI (RFC 8252 section 7.3): nothing listens there, the tests read the
 #: code off the Location header.

@@ -25,7 +25,7 @@ def main(port):
     from django.db.backends.signals import connection_created
     from django.test import Client
 
-    from iiniit_auth.models.oauth import register_application
+    from iiniit_auth.oauth.applications import register_application
 
     # The tables straight from the models, as the test runner makes them: quicker than
     # running every migration.

@@ -15,9 +15,14 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import signals
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import RevokedVia, register_application
-from iiniit_auth.oauth.applications import GRANT_CHOICES, check_redirect_uris, delete_application
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.applications import (
+    GRANT_CHOICES,
+    check_redirect_uris,
+    delete_application,
+    register_application,
+)
+from iiniit_auth.oauth.models import ApplicationPolicy, RevokedVia
 
 
 @pytest.fixture

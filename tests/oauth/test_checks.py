@@ -7,12 +7,18 @@ tested too.
 
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
-from django.core.checks import WARNING, run_checks
-from oauth2_provider.models import get_application_model
+from django.apps import apps
+from django.contrib import admin
+from django.core.checks import ERROR, WARNING, run_checks
+from oauth2_provider.admin import GrantAdmin
+from oauth2_provider.models import get_application_model, get_grant_model
+from oauth2_provider.settings import oauth2_settings
 
 from iiniit_auth.oauth import RECOMMENDED_OAUTH2_PROVIDER
+from iiniit_auth.oauth.admin import ADMIN_CLASSES, ReadOnlyGrantAdmin
 from iiniit_auth.oauth.validators import OAuth2Validator
 
 OAUTH_CHECKS = [f"iiniit_auth.W0{n}" for n in range(10, 20)]
@@ -54,7 +60,7 @@ def test_the_recommended_block_passes_every_check():
 
 
 def test_django_oauth_toolkit_defaults_trigger_the_deploy_checks(settings):
-    settings.OAUTH2_PROVIDER = {"SCOPES_BACKEND_CLASS": "iiniit_auth.scopes.ScopesBackend"}
+    settings.OAUTH2_PROVIDER = {"SCOPES_BACKEND_CLASS": "iiniit_auth.oauth.scopes.ScopesBackend"}
     ids = {m.id for m in run_checks(include_deployment_checks=True, databases=[])}
     expected = {f"iiniit_auth.W0{n}" for n in (10, 14, 15, 16, 17)}
     assert expected <= ids
@@ -254,3 +260,50 @@ def test_w019_not_for_https_and_loopback(user, oauth_app):
         redirect_uris="http://127.0.0.1:8765/callback http://[::1]/cb",
     )
     assert found("iiniit_auth.W019", databases=["default"]) == []
+
+
+# -- E009: django-oauth-toolkit's own admin registered ----------------------------------------
+
+
+@contextmanager
+def registered(model, model_admin):
+    """``model`` registered in admin with ``model_admin`` (or not at all, for None) for a while."""
+    ours = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    if model_admin is not None:
+        admin.site.register(model, model_admin)
+    try:
+        yield
+    finally:
+        if model_admin is not None:
+            admin.site.unregister(model)
+        admin.site.register(model, ours)
+
+
+def test_e009_not_with_the_recommended_admin_classes():
+    assert found("iiniit_auth.E009", deploy=False) == []
+
+
+def test_e009_django_oauth_toolkits_own_grant_admin():
+    with registered(get_grant_model(), GrantAdmin):
+        (message,) = found("iiniit_auth.E009", deploy=False)
+    assert message.level == ERROR
+    assert "grant" in message.msg
+    assert '"GRANT_ADMIN_CLASS"' in message.hint
+    assert "RECOMMENDED_OAUTH2_PROVIDER" in message.hint
+
+
+def test_e009_not_for_a_model_left_out_of_admin_or_a_subclass_of_ours():
+    class StricterGrantAdmin(ReadOnlyGrantAdmin):
+        pass
+
+    with registered(get_grant_model(), None):
+        assert found("iiniit_auth.E009", deploy=False) == []
+    with registered(get_grant_model(), StricterGrantAdmin):
+        assert found("iiniit_auth.E009", deploy=False) == []
+
+
+def test_the_recommended_block_registers_our_admin_for_every_model():
+    for setting, expected in ADMIN_CLASSES.items():
+        model = apps.get_model(getattr(oauth2_settings, setting.replace("_ADMIN_CLASS", "_MODEL")))
+        assert type(admin.site.get_model_admin(model)) is expected, setting

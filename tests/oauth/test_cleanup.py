@@ -18,8 +18,9 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import signals
-from iiniit_auth.models import CredentialEvent, RedeemedCode
+from iiniit_auth.models import CredentialEvent
 from iiniit_auth.oauth.cleanup import clear_expired
+from iiniit_auth.oauth.models import RedeemedCode
 
 pytestmark = pytest.mark.django_db
 AccessToken, RefreshToken = get_access_token_model(), get_refresh_token_model()

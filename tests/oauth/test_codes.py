@@ -24,8 +24,8 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from iiniit_auth import signals
-from iiniit_auth.models import CredentialEvent, RedeemedCode
-from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import RedeemedCode, RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 from iiniit_auth.oauth.validators import OAuth2Validator
 

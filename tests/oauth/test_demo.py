@@ -22,7 +22,7 @@ django.setup()
 from django.test import Client
 from django.test.utils import setup_test_environment
 
-from iiniit_auth.models import ApplicationPolicy
+from iiniit_auth.oauth.models import ApplicationPolicy
 from oauth2_provider.models import get_application_model
 
 setup_test_environment()

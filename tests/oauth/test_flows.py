@@ -9,7 +9,8 @@ from oauthlib.oauth2 import BackendApplicationClient, WebApplicationClient
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 from .conftest import REDIRECT_URI, local
 

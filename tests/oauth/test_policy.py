@@ -1,4 +1,4 @@
-"""iiniit_auth.models.oauth and iiniit_auth.oauth.tokens: the application policy, and the
+"""iiniit_auth.oauth.models and iiniit_auth.oauth.tokens: the application policy, and the
 lifecycle of applications and tokens.
 
 Each write records its audit event and sends its signal in one transaction; none carries a
@@ -19,13 +19,9 @@ from oauth2_provider.models import (
 )
 
 from iiniit_auth import signals
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import (
-    RevokedVia,
-    application_credential_id,
-    register_application,
-    rotate_client_secret,
-)
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.applications import register_application, rotate_client_secret
+from iiniit_auth.oauth.models import ApplicationPolicy, RevokedVia, application_credential_id
 from iiniit_auth.oauth.tokens import revoke_application_tokens, revoke_token
 
 pytestmark = pytest.mark.django_db

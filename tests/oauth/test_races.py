@@ -18,7 +18,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from oauthlib.common import Request as OAuthlibRequest
 
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.models import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 from iiniit_auth.oauth.validators import OAuth2Validator
 

@@ -18,10 +18,10 @@ from oauth2_provider.models import (
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
-from iiniit_auth.models import ApplicationPolicy
 from iiniit_auth.oauth import redirects
+from iiniit_auth.oauth.models import ApplicationPolicy
+from iiniit_auth.oauth.scopes import ScopesBackend
 from iiniit_auth.oauth.validators import OAuth2Validator
-from iiniit_auth.scopes import ScopesBackend
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from oauth2_provider.models import (
 )
 from oauthlib.oauth2 import LegacyApplicationClient, WebApplicationClient
 
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 pytestmark = pytest.mark.django_db
 

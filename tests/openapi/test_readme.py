@@ -1,5 +1,5 @@
-"""The README's OpenAPI section, followed word for word on top of its quick start: a
-``startproject`` site whose schema names the three schemes and each operation's scopes, with no
+"""The README's OpenAPI section, followed word for word on top of its quick start with OAuth 2.0
+added: a ``startproject`` site whose schema names the three schemes and each operation's scopes, with no
 warning from ``manage.py spectacular --validate --fail-on-warn``."""
 
 import json
@@ -8,7 +8,12 @@ import subprocess
 
 import pytest
 
-from tests.test_quickstart import PYTHON, README, project  # noqa: F401 - a fixture
+from tests.test_quickstart import (  # noqa: F401 - fixtures
+    PYTHON,
+    README,
+    oauth_project,
+    project,
+)
 
 BLOCK = re.compile(
     r"^<!-- openapi: append (?P<file>\S+) -->\n```python\n(?P<body>.*?)^```$", re.M | re.S
@@ -16,8 +21,8 @@ BLOCK = re.compile(
 
 
 @pytest.fixture
-def documented(project):  # noqa: F811 - the quick start's fixture
-    """The quick-start project with the README's OpenAPI blocks added."""
+def documented(oauth_project):  # noqa: F811 - the quick start's fixture
+    """The quick-start project, OAuth 2.0 added, with the README's OpenAPI blocks added."""
     found = subprocess.run(  # noqa: S603 - this interpreter
         [PYTHON, "-c", "import drf_spectacular, drf_spectacular_sidecar"], check=False
     )
@@ -26,9 +31,9 @@ def documented(project):  # noqa: F811 - the quick start's fixture
     added = BLOCK.findall(README.read_text(encoding="utf-8"))
     assert [name for name, _body in added] == ["mysite/settings.py", "mysite/urls.py"]
     for name, body in added:
-        target = project.path / name
+        target = oauth_project.path / name
         target.write_text(target.read_text(encoding="utf-8") + "\n\n" + body, encoding="utf-8")
-    return project
+    return oauth_project
 
 
 def test_the_schema_names_the_schemes_and_each_operations_scopes(documented):

@@ -20,7 +20,7 @@ on_postgresql = pytest.mark.skipif(
 )
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="about SQLite")
 
-migration = importlib.import_module("iiniit_auth.migrations.0009_audit_append_only")
+migration = importlib.import_module("iiniit_auth.migrations.0002_audit_append_only")
 
 
 def raw(sql, params=()):

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_application_model
 
 from iiniit_auth import keys
-from iiniit_auth.models.oauth import register_application
+from iiniit_auth.oauth.applications import register_application
 
 KEYS_URL = "/developer/"
 CREATE_URL = "/developer/keys/new/"

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.models import ApplicationPolicy
 from tests.portal.conftest import (
     APPS_URL,
     AUTHORIZED_URL,

@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_application_model
 
-from iiniit_auth.models import APIKey, ApplicationPolicy
-from iiniit_auth.models.oauth import register_application, rotate_client_secret
+from iiniit_auth.models import APIKey
+from iiniit_auth.oauth.applications import register_application, rotate_client_secret
+from iiniit_auth.oauth.models import ApplicationPolicy
 
 ADMIN_USERNAME = ADMIN_PASSWORD = "admin"
 DEMO_USERNAME = DEMO_PASSWORD = "demo"

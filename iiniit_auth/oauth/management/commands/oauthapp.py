@@ -2,9 +2,9 @@
 
 ``register``, ``list``, ``allow-scopes``, ``rotate-secret``, ``revoke-tokens`` and ``delete`` go
 through the same audited lifecycle functions as admin and the developer portal
-(:func:`~iiniit_auth.models.oauth.register_application`,
-:meth:`~iiniit_auth.models.oauth.ApplicationPolicyManager.set_allowed_scopes`,
-:func:`~iiniit_auth.models.oauth.rotate_client_secret`,
+(:func:`~iiniit_auth.oauth.applications.register_application`,
+:meth:`~iiniit_auth.oauth.models.ApplicationPolicyManager.set_allowed_scopes`,
+:func:`~iiniit_auth.oauth.applications.rotate_client_secret`,
 :func:`~iiniit_auth.oauth.tokens.revoke_application_tokens`,
 :func:`~iiniit_auth.oauth.applications.delete_application`): use ``register`` rather than
 django-oauth-toolkit's ``createapplication``, which sets no policy and records no event.
@@ -190,7 +190,7 @@ class Command(BaseCommand):
         """
         from oauth2_provider.models import AbstractApplication
 
-        from iiniit_auth.models.oauth import register_application
+        from iiniit_auth.oauth.applications import register_application
 
         grant = {
             "authorization-code": AbstractApplication.GRANT_AUTHORIZATION_CODE,
@@ -218,7 +218,7 @@ class Command(BaseCommand):
         """Print every application (name, client id, grant, type, owner, allowed scopes)."""
         from oauth2_provider.models import get_application_model
 
-        from iiniit_auth.models.oauth import ApplicationPolicy
+        from iiniit_auth.oauth.models import ApplicationPolicy
 
         found = list(
             get_application_model()._default_manager.select_related("user").order_by("name", "pk")
@@ -259,7 +259,7 @@ class Command(BaseCommand):
         Raises ``CommandError`` for an unknown client id or an unregistered scope; nothing is
         written then.
         """
-        from iiniit_auth.models.oauth import ApplicationPolicy
+        from iiniit_auth.oauth.models import ApplicationPolicy
 
         application = self._application(options["client_id"])
         try:
@@ -283,7 +283,7 @@ class Command(BaseCommand):
 
         Raises ``CommandError`` for an unknown client id; nothing is written then.
         """
-        from iiniit_auth.models.oauth import rotate_client_secret
+        from iiniit_auth.oauth.applications import rotate_client_secret
 
         application = self._application(options["client_id"])
         secret = rotate_client_secret(application, actor=None)

@@ -5,7 +5,7 @@ Lists with application, user, scopes, expiry and status, and a bulk "revoke" act
 (revoking is what deleting means there). No add, no change, no delete; the token value and
 its checksum are never shown, nor searched: a token pasted into the search box, like a whole
 API key, is left out before the list is shown (:func:`stored_tokens`). Registered by
-:mod:`iiniit_auth.admin.oauth`.
+:mod:`iiniit_auth.oauth.admin.applications`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.pages import ReadOnly, StyledForbidden, client_ip
-from iiniit_auth.models.oauth import RevokedVia
+from iiniit_auth.oauth.models import RevokedVia
 from iiniit_auth.oauth.tokens import revoke_token
 from iiniit_auth.times import moment_html
 

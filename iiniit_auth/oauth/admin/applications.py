@@ -1,9 +1,9 @@
-"""django-oauth-toolkit's applications and tokens in Django admin, replacing its own admins.
+"""OAuth applications in Django admin, in place of django-oauth-toolkit's own admin.
 
 * Applications: registered through ``register_application`` (the client secret shown once),
   allowed scopes edited through ``ApplicationPolicy.objects.set_allowed_scopes``, a
-  "Rotate client secret" screen (``iiniit_auth.rotate_client_secret``) and a "Revoke all
-  tokens" screen (``iiniit_auth.revoke_application_tokens``). Not deleted here: deleting an
+  "Rotate client secret" screen (``iiniit_oauth.rotate_client_secret``) and a "Revoke all
+  tokens" screen (``iiniit_oauth.revoke_application_tokens``). Not deleted here: deleting an
   application would delete its tokens unaudited; revoke them instead.
 * Access and refresh tokens: read-only lists with a bulk "revoke" action (``revoke_token``),
   allowed to whoever may delete the token model (revoking is what deleting means there).
@@ -11,20 +11,17 @@
 * On all three lists, a whole API key or an OAuth token pasted into the search box is left
   out of it before the list is shown, so the page does not repeat it.
 * Authorization codes (grants) and ID tokens: read-only lists, without their values
-  (:class:`~iiniit_auth.admin.oauth_tokens.ReadOnlyGrantAdmin`).
+  (:class:`~iiniit_auth.oauth.admin.tokens.ReadOnlyGrantAdmin`).
 * Two overview sections: applications and access tokens, one aggregate query each.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-import oauth2_provider.admin  # noqa: F401 - registers its admins first, so they can be replaced
 from django.contrib import admin
 from django.contrib.admin import AdminSite
-from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -35,8 +32,6 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
-    get_grant_model,
-    get_id_token_model,
     get_refresh_token_model,
 )
 
@@ -44,23 +39,17 @@ from iiniit_auth import scopes
 from iiniit_auth.admin import events, overview, owners
 from iiniit_auth.admin.filters import ListRedirects
 from iiniit_auth.admin.forms import rate_html
-from iiniit_auth.admin.oauth_forms import GRANT_CHOICES, ApplicationChangeForm
-from iiniit_auth.admin.oauth_tokens import (
+from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, client_ip
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.admin.forms import GRANT_CHOICES, ApplicationChangeForm
+from iiniit_auth.oauth.admin.tokens import (
     ACTIVE,
-    AccessTokenAdmin,
-    ReadOnlyGrantAdmin,
-    RefreshTokenAdmin,
     scope_codes,
     stored_tokens,
 )
-from iiniit_auth.admin.oauth_views import ApplicationScreens, has_policy_perm
-from iiniit_auth.admin.pages import NoSaveAsNew, StyledForbidden, client_ip
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import (
-    CHANGEABLE_FIELDS,
-    application_credential_id,
-    record_application_changed,
-)
+from iiniit_auth.oauth.admin.views import ApplicationScreens, has_policy_perm
+from iiniit_auth.oauth.applications import CHANGEABLE_FIELDS, record_application_changed
+from iiniit_auth.oauth.models import ApplicationPolicy, application_credential_id
 
 if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs
     ModelAdmin = admin.ModelAdmin[Any]
@@ -151,7 +140,7 @@ class ApplicationAdmin(StyledForbidden, NoSaveAsNew, ListRedirects, ApplicationS
     # -- permissions ----------------------------------------------------------------------
 
     def has_scopes_permission(self, request: HttpRequest) -> bool:
-        """``iiniit_auth.change_applicationpolicy``: may change what applications obtain."""
+        """``iiniit_oauth.change_applicationpolicy``: may change what applications obtain."""
         return has_policy_perm(request, "change_applicationpolicy")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -320,20 +309,6 @@ def _redirects(application: Any) -> bool:
     return application is None or (
         application.authorization_grant_type != Application.GRANT_CLIENT_CREDENTIALS
     )
-
-
-def _replace(model: Any, model_admin: type[ModelAdmin]) -> None:
-    # A project may have unregistered django-oauth-toolkit's admin itself.
-    with contextlib.suppress(NotRegistered):
-        admin.site.unregister(model)
-    admin.site.register(model, model_admin)
-
-
-_replace(Application, ApplicationAdmin)
-_replace(AccessToken, AccessTokenAdmin)
-_replace(get_grant_model(), ReadOnlyGrantAdmin)
-_replace(get_id_token_model(), ReadOnlyGrantAdmin)
-_replace(RefreshToken, RefreshTokenAdmin)
 
 
 @overview.section(Application)

@@ -1,13 +1,20 @@
-"""OAuth 2.0 applications: the scopes each may obtain, and the lifecycle of applications.
+"""The OAuth 2.0 server's own models, beside django-oauth-toolkit's (which are not swapped).
 
-django-oauth-toolkit's models are not swapped. Each application may have one
-:class:`ApplicationPolicy` row beside it, holding the scopes it may obtain; an application
-without one may obtain **no** scope (a secure default: registering an application grants
-nothing until someone says what it may do).
-
-The functions here are the one place that writes a policy, registers an application or rotates
-its client secret; tokens are revoked in :mod:`iiniit_auth.oauth.tokens`. Each records a
-:class:`~iiniit_auth.models.CredentialEvent` and sends a signal, in the same transaction.
+* :class:`ApplicationPolicy`: what one application may obtain. Each application may have one
+  row; an application without one may obtain **no** scope (a secure default: registering an
+  application grants nothing until someone says what it may do). Its manager's ``set_*``
+  methods are the only writers, each recording a :class:`~iiniit_auth.models.CredentialEvent`
+  and sending a signal in the same transaction. Registering an application and rotating its
+  secret live in :mod:`iiniit_auth.oauth.applications`; revoking tokens in
+  :mod:`iiniit_auth.oauth.tokens`.
+* :class:`RedeemedCode`: authorization codes already redeemed, remembered by digest to
+  recognise one presented again. django-oauth-toolkit deletes a code (its ``Grant`` row) once
+  redeemed, and with it any trace of which tokens it bought. RFC 6749 sections 4.1.2 and 10.5
+  ask the server to refuse a code used twice and to revoke the tokens issued from it, so a row
+  keeps, for as long as a token issued from the code may live: the code's SHA-256 digest (never
+  the code), the application, the access token's id and the refresh token family. Written only
+  in the transaction that redeems the code (:mod:`iiniit_auth.oauth.codes`); deleted by the
+  clean-up (``manage.py oauthapp cleartokens``).
 
 Audit identifiers: an application is its ``client_id`` (``app:<pk>`` when longer than the log's
 64 characters); an access token is its database id (as :func:`iiniit_auth.credentials.describe`
@@ -16,25 +23,28 @@ gives it); a refresh token is ``refresh:<pk>``. Never a token or a secret.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AbstractApplication, get_application_model
+from oauth2_provider.models import AbstractApplication, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
 from iiniit_auth import rates, scopes, signals
 from iiniit_auth.exceptions import InvalidScope
 from iiniit_auth.models.apikey import RateField
-from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, redact_keys
+from iiniit_auth.models.audit import AnyUser, CredentialEvent
 from iiniit_auth.models.managers import scope_error
 
 #: An instance of django-oauth-toolkit's (possibly swapped) Application model: it is untyped.
@@ -45,9 +55,6 @@ AnyApplication = Any
 REFUSED_GRANTS: Final = frozenset(
     {AbstractApplication.GRANT_IMPLICIT, AbstractApplication.GRANT_PASSWORD}
 )
-#: Set on an application instance saved by :func:`register_application`, which records its
-#: creation itself (with the actor who registered it).
-_RECORDED = "_iiniit_auth_recorded"
 
 
 class RevokedVia(StrEnum):
@@ -231,7 +238,7 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
             policy.rate = after
             policy.updated_at, policy.updated_by = timezone.now(), _saved_user(actor)
             policy.save()
-            _record_changed(
+            record_changed(
                 application, {"rate": {"before": before, "after": after}}, actor=actor, ip=ip
             )
         return policy
@@ -277,6 +284,7 @@ class ApplicationPolicy(models.Model):
     objects: ClassVar[ApplicationPolicyManager] = ApplicationPolicyManager()
 
     class Meta:
+        app_label = "iiniit_oauth"
         verbose_name = _("OAuth application policy")
         verbose_name_plural = _("OAuth application policies")
         permissions = [
@@ -314,70 +322,7 @@ def _saved_user(actor: AnyUser | None) -> AnyUser | None:
     return None
 
 
-# -- applications ----------------------------------------------------------------------------
-
-
-def record_application_created(
-    application: AnyApplication, *, actor: AnyUser | None = None, ip: str | None = None
-) -> CredentialEvent:
-    """Record that ``application`` was registered and send ``oauth_application_created``.
-
-    Runs by itself for every application saved for the first time (django-oauth-toolkit's admin
-    and views, code), with the application's user (``application.user``) as the actor;
-    :func:`register_application` records it with the actor it is given instead. Anything shaped
-    like a key in the name is recorded as ``[redacted]``.
-    """
-    event = CredentialEvent.record(
-        CredentialEvent.Kind.OAUTH_APPLICATION,
-        application_credential_id(application),
-        CredentialEvent.Event.CREATED,
-        actor=actor,
-        ip=ip,
-        details={
-            # register_application refuses such a name, but django-oauth-toolkit's own admin
-            # and registration view save any: their save must not fail on it.
-            "name": redact_keys(str(application.name)),
-            "client_type": application.client_type,
-            "grant_type": application.authorization_grant_type,
-        },
-    )
-    signals.oauth_application_created.send(
-        sender=type(application), application=application, actor=actor
-    )
-    return event
-
-
-#: The fields of an application its change form edits, besides its allowed scopes.
-CHANGEABLE_FIELDS = ("name", "redirect_uris")
-
-
-def record_application_changed(
-    application: AnyApplication,
-    before: dict[str, Any],
-    *,
-    actor: AnyUser | None = None,
-    ip: str | None = None,
-) -> CredentialEvent | None:
-    """Record a ``changed`` event for the fields of :data:`CHANGEABLE_FIELDS` whose value
-    differs from ``before`` (``{field: value}`` as it was), and send
-    ``oauth_application_changed``; None, and nothing sent, when none changed.
-
-    A changed redirect URI decides where authorization codes go: the event names the old and
-    the new. Call it in the transaction that saves the change (admin's change form does).
-    """
-    changes = {
-        name: {"before": before[name], "after": getattr(application, name)}
-        for name in CHANGEABLE_FIELDS
-        if name in before and before[name] != getattr(application, name)
-    }
-    if not changes:
-        return None
-    if "name" in changes:
-        changes["name"] = {when: redact_keys(str(value)) for when, value in changes["name"].items()}
-    return _record_changed(application, changes, actor=actor, ip=ip)
-
-
-def _record_changed(
+def record_changed(
     application: AnyApplication,
     changes: dict[str, Any],
     *,
@@ -400,122 +345,62 @@ def _record_changed(
     return event
 
 
-def _application_saved(
-    sender: type[Any], instance: AnyApplication, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    if created and not raw and not getattr(instance, _RECORDED, False):
-        record_application_created(instance, actor=instance.user)
+@receiver(post_save, sender=ApplicationPolicy, dispatch_uid="iiniit_auth.oauth.models.rate")
+def _forget_rate(instance: ApplicationPolicy, using: str | None = None, **kwargs: Any) -> None:
+    # The throttle keeps each application's rate in the cache: a changed policy drops it.
+    from iiniit_auth.throttling import forget_application_rate
+
+    forget_application_rate(instance.application_id, using=using)
 
 
-# A lazy sender ("app_label.Model"), resolved once the application model is loaded.
-post_save.connect(
-    _application_saved,
-    sender=oauth2_settings.APPLICATION_MODEL,
-    dispatch_uid="iiniit_auth.models.oauth.application_created",
-)
+# -- redeemed authorization codes ------------------------------------------------------------
 
 
-def _registration_errors(application: AnyApplication) -> dict[str, list[str]]:
-    """What iiniit_auth refuses on top of django-oauth-toolkit's ``Application.clean``."""
-    from iiniit_auth.oauth.redirects import refusal
-
-    errors: dict[str, list[str]] = {}
-    if contains_key(str(application.name)):
-        # The name is shown in admin, on the consent page and in the audit log: never a secret.
-        errors["name"] = [str(_("A name must not contain a key."))]
-    if application.authorization_grant_type in REFUSED_GRANTS:
-        errors["authorization_grant_type"] = [
-            str(
-                _(
-                    "The implicit and password grants are not offered (RFC 9700): register the "
-                    "application for the authorization code grant (with PKCE) or client "
-                    "credentials."
-                )
-            )
-        ]
-    refused = [reason for uri in application.redirect_uris.split() if (reason := refusal(uri))]
-    if refused:
-        errors["redirect_uris"] = sorted(set(refused))
-    return errors
+@sensitive_variables("code")
+def code_digest(code: str) -> str:
+    """The hexadecimal SHA-256 of an authorization code: what is stored of it."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-@sensitive_variables("secret")
-def register_application(
-    *,
-    allowed_scopes: Iterable[str] | str = (),
-    actor: AnyUser | None = None,
-    ip: str | None = None,
-    **fields: Any,
-) -> tuple[AnyApplication, str]:
-    """Register an OAuth application and return ``(application, client secret)``.
+class RedeemedCodeQuerySet(models.QuerySet["RedeemedCode"]):
+    @sensitive_variables("code")
+    def of(self, code: str, application: Any) -> RedeemedCodeQuerySet:
+        """The row of ``code`` as redeemed by ``application`` (none for another application)."""
+        return self.filter(digest=code_digest(code), application=application)
 
-    ``fields`` are the application model's (``name``, ``client_type``,
-    ``authorization_grant_type``, ``redirect_uris``, ``user``, …). The client secret is
-    generated here and returned this once: django-oauth-toolkit stores only its hash.
-    ``allowed_scopes`` becomes the application's policy (none by default). Raises
-    ``ValidationError`` naming the fields for anything django-oauth-toolkit's validation refuses
-    (e.g. a missing redirect URI), a name holding something shaped like a key, an implicit or
-    password grant, a redirect URI over plain http to a host that is not loopback, or an
-    unregistered scope; nothing is written then. Records
-    ``created`` (and ``scopes_changed``) events and sends ``oauth_application_created``.
-    """
-    Application = get_application_model()
-    secret: str = generate_client_secret()
-    application = Application(client_secret=secret, **fields)
-    try:
-        application.full_clean(exclude=["client_secret"])
-    except ValidationError as exc:
-        errors = exc.message_dict
-    else:
-        errors = {}
-    for field, messages in _registration_errors(application).items():
-        errors.setdefault(field, []).extend(messages)
-    try:
-        scope_list = scopes.normalize(allowed_scopes)
-    except InvalidScope as exc:
-        errors["allowed_scopes"] = [scope_error(exc)]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic(using=router.db_for_write(Application)):
-        setattr(application, _RECORDED, True)
-        application.save()
-        record_application_created(application, actor=actor, ip=ip)
-        ApplicationPolicy.objects.set_allowed_scopes(application, scope_list, actor=actor, ip=ip)
-    return application, secret
-
-
-@sensitive_variables("secret")
-def rotate_client_secret(
-    application: AnyApplication, *, actor: AnyUser | None = None, ip: str | None = None
-) -> str:
-    """Give ``application`` a new client secret and return it: the only time it is readable.
-
-    django-oauth-toolkit stores a hash of it (unless the application opted out with
-    ``hash_client_secret``); the old secret stops working at once. Tokens already issued stay
-    valid: revoke them too (:func:`iiniit_auth.oauth.tokens.revoke_application_tokens`) if the
-    old secret leaked.
-    Raises ``ValidationError`` for an unsaved application. Records a ``secret_rotated`` event
-    and sends ``oauth_client_secret_rotated``.
-    """
-    require_saved(application)
-    Application = get_application_model()
-    secret: str = generate_client_secret()
-    with transaction.atomic(using=router.db_for_write(Application)):
-        locked = Application._default_manager.select_for_update().get(pk=application.pk)
-        locked.client_secret = secret
-        locked.save(update_fields=["client_secret", "updated"])
-        # The instance the caller holds now carries the stored (hashed) value, not the secret.
-        application.client_secret = locked.client_secret
-        application.updated = locked.updated
-        CredentialEvent.record(
-            CredentialEvent.Kind.OAUTH_APPLICATION,
-            application_credential_id(application),
-            CredentialEvent.Event.SECRET_ROTATED,
-            actor=actor,
-            ip=ip,
-            details={"hashed": bool(locked.hash_client_secret)},
+    def prunable(self, now: datetime) -> RedeemedCodeQuerySet:
+        """Rows whose access token has expired and whose refresh token family has no live
+        member: no token issued from the code can be used any more."""
+        live = get_refresh_token_model()._default_manager.filter(
+            token_family=OuterRef("token_family"), revoked__isnull=True
         )
-        signals.oauth_client_secret_rotated.send(
-            sender=type(application), application=application, actor=actor
-        )
-    return secret
+        return self.filter(expires__lt=now).exclude(Exists(live))
+
+
+class RedeemedCode(models.Model):
+    """An authorization code that was exchanged for tokens. See the module docstring."""
+
+    digest = models.CharField(_("SHA-256 of the code"), max_length=64, unique=True)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("application"),
+    )
+    # The token's id, not a foreign key: the token is deleted when revoked or rotated.
+    access_token_pk = models.BigIntegerField(_("access token id"), null=True)
+    token_family = models.UUIDField(_("refresh token family"), null=True, db_index=True)
+    redeemed = models.DateTimeField(_("redeemed"), default=timezone.now)
+    #: When the access token issued from the code expires.
+    expires = models.DateTimeField(_("expires"), db_index=True)
+
+    objects = RedeemedCodeQuerySet.as_manager()
+
+    class Meta:
+        app_label = "iiniit_oauth"
+        verbose_name = _("redeemed authorization code")
+        verbose_name_plural = _("redeemed authorization codes")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(_("Redeemed code #%(pk)s") % {"pk": self.pk})

@@ -23,7 +23,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from iiniit_auth import once
 from iiniit_auth.admin import owners
-from iiniit_auth.admin.oauth_forms import ConfirmForm, RegisterForm
 from iiniit_auth.admin.pages import (
     already_done,
     change_url,
@@ -33,13 +32,14 @@ from iiniit_auth.admin.pages import (
     show_once,
     styled_forbidden,
 )
-from iiniit_auth.models import ApplicationPolicy, CredentialEvent
-from iiniit_auth.models.oauth import (
+from iiniit_auth.models import CredentialEvent
+from iiniit_auth.oauth.admin.forms import ConfirmForm, RegisterForm
+from iiniit_auth.oauth.applications import register_application, rotate_client_secret
+from iiniit_auth.oauth.models import (
     AnyApplication,
+    ApplicationPolicy,
     RevokedVia,
     application_credential_id,
-    register_application,
-    rotate_client_secret,
 )
 from iiniit_auth.oauth.tokens import revoke_application_tokens
 
@@ -70,23 +70,23 @@ def has_policy_perm(request: HttpRequest, codename: str) -> bool:
 
 
 class ApplicationScreens(owners.MakesCredentials):
-    """The screens of :class:`~iiniit_auth.admin.oauth.ApplicationAdmin` beyond Django's own:
+    """The screens of :class:`~iiniit_auth.oauth.admin.applications.ApplicationAdmin` beyond Django's own:
     register (the add view), show the client secret once, rotate it, revoke every token; their
     permissions and their URLs."""
 
     # -- permissions ----------------------------------------------------------------------
 
     def has_rotate_permission(self, request: HttpRequest) -> bool:
-        """``iiniit_auth.rotate_client_secret``: may rotate (and so see a new secret once)."""
+        """``iiniit_oauth.rotate_client_secret``: may rotate (and so see a new secret once)."""
         return has_policy_perm(request, "rotate_client_secret")
 
     def has_revoke_tokens_permission(self, request: HttpRequest) -> bool:
-        """``iiniit_auth.revoke_application_tokens``: may revoke every token of one."""
+        """``iiniit_oauth.revoke_application_tokens``: may revoke every token of one."""
         return has_policy_perm(request, "revoke_application_tokens")
 
     @property
     def for_others_permission(self) -> str:
-        """``iiniit_auth.register_for_others``: may register applications for other users and
+        """``iiniit_oauth.register_for_others``: may register applications for other users and
         rotate their secrets, within the rule of :mod:`iiniit_auth.admin.owners`."""
         return f"{ApplicationPolicy._meta.app_label}.register_for_others"
 
@@ -204,7 +204,7 @@ class ApplicationScreens(owners.MakesCredentials):
     def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Confirm, then rotate the client secret and show the new one once.
 
-        Needs ``iiniit_auth.rotate_client_secret``.
+        Needs ``iiniit_oauth.rotate_client_secret``.
         """
         if not (self.has_rotate_permission(request) and self.has_view_permission(request)):
             raise PermissionDenied
@@ -254,7 +254,7 @@ class ApplicationScreens(owners.MakesCredentials):
     def revoke_tokens_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Confirm, then revoke every live token of the application; back to its page.
 
-        Needs ``iiniit_auth.revoke_application_tokens``.
+        Needs ``iiniit_oauth.revoke_application_tokens``.
         """
         if not (self.has_revoke_tokens_permission(request) and self.has_view_permission(request)):
             raise PermissionDenied
