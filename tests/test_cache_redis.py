@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_support import redis_database
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -168,48 +170,37 @@ class Process:
         self.stderr.close()
 
 
-def _redis():
-    try:
-        import redis
-    except ImportError:  # pragma: no cover - redis is in the test extra
-        pytest.skip("redis-py is not installed")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"No Redis answers at 127.0.0.1:6379 ({exc}); CI starts one.")
-    return client
-
-
 @pytest.fixture(scope="module")
 def processes(tmp_path_factory):
     """(writer, server): two processes sharing a fresh database and a Redis key prefix."""
-    client = _redis()
-    from django.conf import settings
+    # Database 0 is shared with whatever else runs there: the keys of this prefix go, no more.
+    with redis_database(REDIS_URL, empty=False) as client:
+        from django.conf import settings
 
-    unique = uuid.uuid4().hex[:12]
-    prefix = f"iiniit-test-{unique}"
-    base = settings.DATABASES["default"]
-    folder = tmp_path_factory.mktemp("cache-redis")
-    if base["ENGINE"] == "django.db.backends.sqlite3":
-        name = str(folder / "shared.sqlite3")
-        writer_db = {"NAME": name, "TEST": {"NAME": name, "MIGRATE": False}}
-    else:
-        writer_db = {"TEST": {"NAME": f"test_iiniit_cache_{unique}", "MIGRATE": False}}
-    writer = Process("writer", {"database": writer_db, "prefix": prefix}, folder / "writer.log")
-    server = None
-    try:
-        server = Process(
-            "server", {"database": {"NAME": writer.ready}, "prefix": prefix}, folder / "server.log"
-        )
-        yield writer, server
-    finally:
-        if server is not None:
-            server.close()
-        writer.close()
-        for name in client.scan_iter(match=f"{prefix}:*"):
-            client.delete(name)
-        client.close()
+        unique = uuid.uuid4().hex[:12]
+        prefix = f"iiniit-test-{unique}"
+        base = settings.DATABASES["default"]
+        folder = tmp_path_factory.mktemp("cache-redis")
+        if base["ENGINE"] == "django.db.backends.sqlite3":
+            name = str(folder / "shared.sqlite3")
+            writer_db = {"NAME": name, "TEST": {"NAME": name, "MIGRATE": False}}
+        else:
+            writer_db = {"TEST": {"NAME": f"test_iiniit_cache_{unique}", "MIGRATE": False}}
+        writer = Process("writer", {"database": writer_db, "prefix": prefix}, folder / "writer.log")
+        server = None
+        try:
+            server = Process(
+                "server",
+                {"database": {"NAME": writer.ready}, "prefix": prefix},
+                folder / "server.log",
+            )
+            yield writer, server
+        finally:
+            if server is not None:
+                server.close()
+            writer.close()
+            for name in client.scan_iter(match=f"{prefix}:*"):
+                client.delete(name)
 
 
 def issue_and_warm(processes, username):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_support import redis_database
+
 REDIS_URL = "redis://127.0.0.1:6379/5"
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4  # two client threads each: 8 clients
@@ -24,17 +26,8 @@ PER_CLIENT = 40  # 320 requests to each view, most of them past the limit
 
 @pytest.fixture
 def redis_db():
-    try:
-        import redis
-    except ImportError:  # pragma: no cover - redis is in the test extra
-        pytest.skip("redis-py is not installed")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        pytest.skip(f"No Redis answers at 127.0.0.1:6379 ({exc}); CI starts one.")
-    yield client
-    client.flushdb()
+    with redis_database(REDIS_URL) as client:
+        yield client
 
 
 def test_eight_clients_over_four_processes_stay_within_the_limit(redis_db, capsys):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_support import redis_database
+
 REDIS_URL = "redis://127.0.0.1:6379/6"
 ROOT = Path(__file__).resolve().parent.parent.parent
 WORKERS = 4
@@ -124,29 +126,13 @@ def _answer(process, log):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _redis():
-    try:
-        import redis
-    except ImportError:  # pragma: no cover - redis is in the test extra
-        pytest.skip("redis-py is not installed")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"No Redis answers at 127.0.0.1:6379 ({exc}); CI starts one.")
-    client.flushdb()
-    return client
-
-
 @pytest.fixture(params=["redis", "memory"])
 def counting(request):
     """How the workers count: in a shared Redis (DB 6, emptied), or each in its memory (the
     default: USAGE_CACHE None)."""
     if request.param == "redis":
-        client = _redis()
-        yield True
-        client.flushdb()
-        client.close()
+        with redis_database(REDIS_URL):
+            yield True
     else:
         yield False
 
