@@ -1,4 +1,5 @@
-"""The command line of ``manage.py apikey``: its actions and their options, each with its help.
+"""The command line of ``manage.py apikey``: its actions and their options, each with its help;
+and the duration option every command declares through :func:`add_duration`.
 
 Only the parser's shape lives here; :mod:`iiniit_auth.management.commands.apikey` reads the
 options and acts on them. A bad duration is a usage error of the parser itself, so it is
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,21 @@ def duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_duration(
+    parser: argparse._ActionsContainer, flag: str, help_text: StrOrPromise, **options: Any
+) -> None:
+    """Add the option ``flag`` to ``parser`` (a parser or a group of its options), whose value
+    is a duration (:func:`duration`), shown as DURATION. ``help_text`` names the accepted
+    syntax as ``%(syntax)s``; ``options`` go to ``add_argument`` (``required``, ``default``)."""
+    parser.add_argument(
+        flag,
+        type=duration,
+        metavar="DURATION",
+        help=str(help_text) % {"syntax": SYNTAX},
+        **options,
+    )
+
+
 def add_actions(parser: CommandParser) -> None:
     """Add the required ACTION and each action's options to the command's ``parser``."""
     actions = parser.add_subparsers(
@@ -60,18 +76,14 @@ def add_actions(parser: CommandParser) -> None:
         actions, "rotate", _("Replace a key by a new one with the same name and scopes.")
     )
     _add_public_id(rotate)
-    rotate.add_argument(
+    add_duration(
+        rotate,
         "--grace",
-        type=duration,
-        default=timedelta(hours=24),
-        metavar="DURATION",
-        help=str(
-            _(
-                "How long the old key keeps working, never past its own expiry: "
-                "%(syntax)s. 0 retires it at once. Default: 24h."
-            )
-            % {"syntax": SYNTAX}
+        _(
+            "How long the old key keeps working, never past its own expiry: "
+            "%(syntax)s. 0 retires it at once. Default: 24h."
         ),
+        default=timedelta(hours=24),
     )
     _add_quiet(rotate)
     remind = _action(
@@ -79,15 +91,11 @@ def add_actions(parser: CommandParser) -> None:
         "remind",
         _("E-mail the owners of keys about to expire, once per key and window (for cron)."),
     )
-    remind.add_argument(
+    add_duration(
+        remind,
         "--within",
-        type=duration,
+        _("Remind of keys expiring within this time from now: %(syntax)s. Default: 14d."),
         default=timedelta(days=14),
-        metavar="DURATION",
-        help=str(
-            _("Remind of keys expiring within this time from now: %(syntax)s. Default: 14d.")
-            % {"syntax": SYNTAX}
-        ),
     )
 
 
@@ -121,16 +129,10 @@ def _add_issue(parser: CommandParser) -> None:
         ),
     )
     lifetime = parser.add_mutually_exclusive_group()
-    lifetime.add_argument(
+    add_duration(
+        lifetime,
         "--expires-in",
-        type=duration,
-        metavar="DURATION",
-        help=str(
-            _(
-                "When the key expires, from now: %(syntax)s. Default: the DEFAULT_KEY_LIFETIME setting."
-            )
-            % {"syntax": SYNTAX}
-        ),
+        _("When the key expires, from now: %(syntax)s. Default: the DEFAULT_KEY_LIFETIME setting."),
     )
     lifetime.add_argument(
         "--never-expires",
@@ -174,25 +176,17 @@ def _add_list(parser: CommandParser) -> None:
         action="store_true",
         help=str(_("Print a JSON array instead of a table.")),
     )
-    parser.add_argument(
+    add_duration(
+        parser,
         "--expiring",
-        type=duration,
-        metavar="DURATION",
-        help=str(
-            _("Only active keys that expire within this time from now: %(syntax)s.")
-            % {"syntax": SYNTAX}
-        ),
+        _("Only active keys that expire within this time from now: %(syntax)s."),
     )
-    parser.add_argument(
+    add_duration(
+        parser,
         "--unused",
-        type=duration,
-        metavar="DURATION",
-        help=str(
-            _(
-                "Only keys not used for this long (or never used, and issued that long ago): "
-                "%(syntax)s."
-            )
-            % {"syntax": SYNTAX}
+        _(
+            "Only keys not used for this long (or never used, and issued that long ago): "
+            "%(syntax)s."
         ),
     )
 

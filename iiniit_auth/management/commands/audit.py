@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iiniit_auth import audit_ops
-from iiniit_auth.durations import SYNTAX
 from iiniit_auth.management import arguments
 from iiniit_auth.management.output import when
 from iiniit_auth.models import CredentialEvent
@@ -44,12 +43,11 @@ class Command(BaseCommand):
             )
         )
         prune = actions.add_parser("prune", help=summary, description=summary)
-        prune.add_argument(
+        arguments.add_duration(
+            prune,
             "--older-than",
-            type=arguments.duration,
+            _("Events older than this are deleted: %(syntax)s."),
             required=True,
-            metavar="DURATION",
-            help=str(_("Events older than this are deleted: %(syntax)s.") % {"syntax": SYNTAX}),
         )
         prune.add_argument(
             "--yes",
@@ -58,14 +56,10 @@ class Command(BaseCommand):
         )
         summary = str(_("Print the events, oldest first, as JSON lines or CSV."))
         export = actions.add_parser("export", help=summary, description=summary)
-        export.add_argument(
+        arguments.add_duration(
+            export,
             "--since",
-            type=arguments.duration,
-            metavar="DURATION",
-            help=str(
-                _("Only the events of this last stretch of time: %(syntax)s. Default: all.")
-                % {"syntax": SYNTAX}
-            ),
+            _("Only the events of this last stretch of time: %(syntax)s. Default: all."),
         )
         export.add_argument(
             "--format",
