@@ -98,7 +98,7 @@ class OAuth2Validator(AuditedValidator):
 
         oauthlib's refresh grant checks the requested scopes only against these, and issues
         these when none are requested: cutting them here is what keeps a refresh from outliving
-        a narrowing (issue 4).
+        a narrowing of the application's allowed scopes.
         """
         original = utils.scope_to_list(
             super().get_original_scopes(refresh_token, request, *args, **kwargs)
