@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from iiniit_auth import networks, rates, signals
 from iiniit_auth.conf import auth_settings
 from iiniit_auth.exceptions import KeyStateError, RefusalReason
-from iiniit_auth.models.audit import AnyUser, CredentialEvent, redact_keys
+from iiniit_auth.models.audit import AnyUser, CredentialEvent, record_and_send, redact_keys
 from iiniit_auth.models.managers import (
     NAME_MAX_LENGTH,
     NEVER,
@@ -242,15 +242,18 @@ class AbstractAPIKey(models.Model):
             if not done:
                 raise KeyStateError(str(_("This key is already revoked.")))
             self.revoked_at, self.revoked_by, self.revoke_reason = now, actor, reason
-            CredentialEvent.record(
+            record_and_send(
+                signals.api_key_revoked,
+                type(self),
                 CredentialEvent.Kind.API_KEY,
                 self.public_id,
                 CredentialEvent.Event.REVOKED,
                 actor=actor,
                 ip=ip,
                 details={"reason": reason} if reason else {},
+                key=self,
+                reason=reason,
             )
-            signals.api_key_revoked.send(sender=type(self), key=self, actor=actor, reason=reason)
 
     def set_rate(
         self, rate: str | None, actor: AnyUser | None = None, *, ip: str | None = None
@@ -332,7 +335,9 @@ class AbstractAPIKey(models.Model):
                 predecessor=self,
                 **{f.name: getattr(self, f.name) for f in self.own_fields()},
             )
-            CredentialEvent.record(
+            record_and_send(
+                signals.api_key_rotated,
+                type(self),
                 CredentialEvent.Kind.API_KEY,
                 self.public_id,
                 CredentialEvent.Event.ROTATED,
@@ -342,9 +347,9 @@ class AbstractAPIKey(models.Model):
                     "successor": successor.public_id,
                     "grace_seconds": int(grace.total_seconds()),
                 },
-            )
-            signals.api_key_rotated.send(
-                sender=type(self), key=self, successor=successor, grace=grace, actor=actor
+                key=self,
+                successor=successor,
+                grace=grace,
             )
         return successor, plaintext
 

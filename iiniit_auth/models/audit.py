@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -234,3 +235,27 @@ class CredentialEvent(models.Model):
         )
         event_row.save(force_insert=True)
         return event_row
+
+
+def record_and_send(
+    signal: Signal,
+    sender: Any,
+    kind: str,
+    credential_id: str,
+    event: str,
+    /,
+    *,
+    actor: AnyUser | None = None,
+    ip: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    **arguments: Any,
+) -> CredentialEvent:
+    """Record an event (:meth:`CredentialEvent.record`), then send ``signal`` from ``sender``
+    with ``actor`` and ``arguments``, in the caller's transaction; return the event.
+
+    The trace every lifecycle write leaves: a receiver that raises rolls the write and its
+    event back together.
+    """
+    row = CredentialEvent.record(kind, credential_id, event, actor=actor, ip=ip, details=details)
+    signal.send(sender=sender, actor=actor, **arguments)
+    return row

@@ -20,7 +20,13 @@ from iiniit_auth.conf import auth_settings
 from iiniit_auth.durations import format_duration
 from iiniit_auth.exceptions import InvalidScope
 from iiniit_auth.lifetimes import lifetime_label
-from iiniit_auth.models.audit import AnyUser, CredentialEvent, contains_key, username
+from iiniit_auth.models.audit import (
+    AnyUser,
+    CredentialEvent,
+    contains_key,
+    record_and_send,
+    username,
+)
 
 if TYPE_CHECKING:
     from iiniit_auth.models.apikey import AbstractAPIKey
@@ -135,15 +141,17 @@ class APIKeyManager(_ManagerOfQuerySet["AbstractAPIKey"]):
                         raise
             else:  # pragma: no cover - three collisions in a row
                 raise IntegrityError("Could not allocate a unique public id.")
-            CredentialEvent.record(
+            record_and_send(
+                signals.api_key_issued,
+                self.model,
                 CredentialEvent.Kind.API_KEY,
                 key.public_id,
                 CredentialEvent.Event.ISSUED,
                 actor=created_by,
                 ip=ip,
                 details={"name": key.name, "owner": username(owner), "scopes": key.scope_list},
+                key=key,
             )
-            signals.api_key_issued.send(sender=self.model, key=key, actor=created_by)
         return key, new.plaintext
 
     def _validated(

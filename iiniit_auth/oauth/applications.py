@@ -26,7 +26,7 @@ from oauth2_provider.settings import oauth2_settings
 from iiniit_auth import scopes, signals
 from iiniit_auth.exceptions import InvalidScope
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.audit import AnyUser, contains_key, redact_keys
+from iiniit_auth.models.audit import AnyUser, contains_key, record_and_send, redact_keys
 from iiniit_auth.models.managers import scope_error
 from iiniit_auth.oauth.models import (
     REFUSED_GRANTS,
@@ -103,20 +103,18 @@ def _delete(
         "via": str(via),
     }
     application.delete()
-    CredentialEvent.record(
+    record_and_send(
+        signals.oauth_application_deleted,
+        type(application),
         CredentialEvent.Kind.OAUTH_APPLICATION,
         credential_id,
         CredentialEvent.Event.DELETED,
         actor=actor,
         ip=ip,
         details=details,
-    )
-    signals.oauth_application_deleted.send(
-        sender=type(application),
         application=application,
         credential_id=credential_id,
         tokens_revoked=revoked,
-        actor=actor,
     )
     return revoked
 
@@ -131,7 +129,9 @@ def record_application_created(
     :func:`register_application` records it with the actor it is given instead. Anything shaped
     like a key in the name is recorded as ``[redacted]``.
     """
-    event = CredentialEvent.record(
+    return record_and_send(
+        signals.oauth_application_created,
+        type(application),
         CredentialEvent.Kind.OAUTH_APPLICATION,
         application_credential_id(application),
         CredentialEvent.Event.CREATED,
@@ -144,11 +144,8 @@ def record_application_created(
             "client_type": application.client_type,
             "grant_type": application.authorization_grant_type,
         },
+        application=application,
     )
-    signals.oauth_application_created.send(
-        sender=type(application), application=application, actor=actor
-    )
-    return event
 
 
 #: The fields of an application its change form edits, besides its allowed scopes.
@@ -286,15 +283,15 @@ def rotate_client_secret(
         # The instance the caller holds now carries the stored (hashed) value, not the secret.
         application.client_secret = locked.client_secret
         application.updated = locked.updated
-        CredentialEvent.record(
+        record_and_send(
+            signals.oauth_client_secret_rotated,
+            type(application),
             CredentialEvent.Kind.OAUTH_APPLICATION,
             application_credential_id(application),
             CredentialEvent.Event.SECRET_ROTATED,
             actor=actor,
             ip=ip,
             details={"hashed": bool(locked.hash_client_secret)},
-        )
-        signals.oauth_client_secret_rotated.send(
-            sender=type(application), application=application, actor=actor
+            application=application,
         )
     return secret

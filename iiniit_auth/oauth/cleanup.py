@@ -27,7 +27,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from iiniit_auth import signals
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.audit import AnyUser
+from iiniit_auth.models.audit import AnyUser, record_and_send
 from iiniit_auth.oauth.models import RedeemedCode
 
 __all__ = ["CLEARED_ID", "clear_expired"]
@@ -93,7 +93,7 @@ def clear_expired(*, actor: AnyUser | None = None) -> dict[str, int]:
     held = AccessToken._default_manager.filter(id_token=OuterRef("pk"))
     with transaction.atomic(using=router.db_for_write(AccessToken)):
         # Refresh tokens first: an access token is kept while one is bound to it.
-        counts = {
+        counts: dict[str, Any] = {
             "refresh_tokens": _delete(RefreshToken._default_manager.filter(dead_refresh)),
             "access_tokens": _delete(
                 AccessToken._default_manager.filter(expires__lt=now).exclude(Exists(bound))
@@ -104,12 +104,14 @@ def clear_expired(*, actor: AnyUser | None = None) -> dict[str, int]:
             "authorization_codes": _delete(Grant._default_manager.filter(expires__lt=now)),
             "redeemed_codes": _delete(RedeemedCode.objects.prunable(now)),
         }
-        CredentialEvent.record(
+        record_and_send(
+            signals.oauth_tokens_cleared,
+            AccessToken,
             CredentialEvent.Kind.OAUTH_TOKEN,
             CLEARED_ID,
             CredentialEvent.Event.CLEARED,
             actor=actor,
             details=counts,
+            **counts,
         )
-        signals.oauth_tokens_cleared.send(sender=AccessToken, actor=actor, **counts)
     return counts

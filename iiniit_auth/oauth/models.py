@@ -44,7 +44,7 @@ from oauth2_provider.settings import oauth2_settings
 from iiniit_auth import rates, scopes, signals
 from iiniit_auth.exceptions import InvalidScope
 from iiniit_auth.models.apikey import RateField
-from iiniit_auth.models.audit import AnyUser, CredentialEvent
+from iiniit_auth.models.audit import AnyUser, CredentialEvent, record_and_send
 from iiniit_auth.models.managers import scope_error
 
 #: An instance of django-oauth-toolkit's (possibly swapped) Application model: it is untyped.
@@ -141,21 +141,19 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
             policy.updated_at, policy.updated_by = timezone.now(), _saved_user(actor)
             policy.save()
             if before != after:
-                CredentialEvent.record(
+                record_and_send(
+                    signals.oauth_scopes_changed,
+                    self.model,
                     CredentialEvent.Kind.OAUTH_APPLICATION,
                     application_credential_id(application),
                     CredentialEvent.Event.SCOPES_CHANGED,
                     actor=actor,
                     ip=ip,
                     details={"before": before, "after": after},
-                )
-                signals.oauth_scopes_changed.send(
-                    sender=self.model,
                     application=application,
                     policy=policy,
                     before=before,
                     after=after,
-                    actor=actor,
                 )
         return policy
 
@@ -184,20 +182,18 @@ class ApplicationPolicyManager(models.Manager["ApplicationPolicy"]):
             policy.updated_at, policy.updated_by = timezone.now(), _saved_user(actor)
             policy.save()
             if changed:
-                CredentialEvent.record(
+                record_and_send(
+                    signals.oauth_introspection_changed,
+                    self.model,
                     CredentialEvent.Kind.OAUTH_APPLICATION,
                     application_credential_id(application),
                     CredentialEvent.Event.INTROSPECTION_CHANGED,
                     actor=actor,
                     ip=ip,
                     details={"may_introspect": allowed},
-                )
-                signals.oauth_introspection_changed.send(
-                    sender=self.model,
                     application=application,
                     policy=policy,
                     may_introspect=allowed,
-                    actor=actor,
                 )
         return policy
 
@@ -331,18 +327,18 @@ def record_changed(
 ) -> CredentialEvent:
     """Record the ``changed`` event of ``application`` with ``changes`` as its details, and
     send ``oauth_application_changed``; return the event."""
-    event = CredentialEvent.record(
+    return record_and_send(
+        signals.oauth_application_changed,
+        type(application),
         CredentialEvent.Kind.OAUTH_APPLICATION,
         application_credential_id(application),
         CredentialEvent.Event.CHANGED,
         actor=actor,
         ip=ip,
         details=changes,
+        application=application,
+        changes=changes,
     )
-    signals.oauth_application_changed.send(
-        sender=type(application), application=application, changes=changes, actor=actor
-    )
-    return event
 
 
 @receiver(post_save, sender=ApplicationPolicy, dispatch_uid="iiniit_auth.oauth.models.rate")

@@ -23,7 +23,7 @@ from oauth2_provider.models import (
 
 from iiniit_auth import signals
 from iiniit_auth.models import CredentialEvent
-from iiniit_auth.models.audit import AnyUser, username
+from iiniit_auth.models.audit import AnyUser, record_and_send, username
 from iiniit_auth.oauth.models import (
     AnyApplication,
     RevokedVia,
@@ -199,7 +199,10 @@ def _record_revoked(
     actor: AnyUser | None,
     ip: str | None,
 ) -> None:
-    CredentialEvent.record(
+    model = get_refresh_token_model() if credential_id.startswith("refresh:") else None
+    record_and_send(
+        signals.oauth_token_revoked,
+        model or get_access_token_model(),
         CredentialEvent.Kind.OAUTH_TOKEN,
         credential_id,
         CredentialEvent.Event.REVOKED,
@@ -210,15 +213,10 @@ def _record_revoked(
             "application": application_credential_id(application) if application else None,
             "user": username(user) if user is not None else None,
         },
-    )
-    model = get_refresh_token_model() if credential_id.startswith("refresh:") else None
-    signals.oauth_token_revoked.send(
-        sender=model or get_access_token_model(),
         credential_id=credential_id,
         application=application,
         user=user,
         via=via,
-        actor=actor,
     )
 
 
@@ -309,7 +307,9 @@ def revoke_application_tokens(
         codes, _deleted = (
             get_grant_model()._default_manager.filter(application=application).delete()
         )
-        CredentialEvent.record(
+        record_and_send(
+            signals.oauth_application_tokens_revoked,
+            type(application),
             CredentialEvent.Kind.OAUTH_APPLICATION,
             application_credential_id(application),
             CredentialEvent.Event.REVOKED,
@@ -321,14 +321,10 @@ def revoke_application_tokens(
                 "refresh_tokens": refresh_count,
                 "authorization_codes": codes,
             },
-        )
-        signals.oauth_application_tokens_revoked.send(
-            sender=type(application),
             application=application,
             access_tokens=access_count,
             refresh_tokens=refresh_count,
             authorization_codes=codes,
-            actor=actor,
             via=via,
         )
     return access_count + refresh_count
