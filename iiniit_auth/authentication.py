@@ -21,6 +21,7 @@ from time import monotonic
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -283,8 +284,18 @@ class OAuth2Authentication(ChallengeMixin, BaseAuthentication):
 
     @sensitive_variables("token")
     def verify(self, request: Request, token: str) -> tuple[Any, Any]:
-        """Return ``(user, access token)`` for ``token``, or raise the generic 401."""
-        from oauth2_provider.models import get_access_token_model
+        """Return ``(user, access token)`` for ``token``, or raise the generic 401.
+
+        Raises ``ImproperlyConfigured`` where the OAuth 2.0 server is not installed (the check
+        ``iiniit_auth.E010`` reports it for the default classes).
+        """
+        try:
+            from oauth2_provider.models import get_access_token_model
+        except RuntimeError as exc:  # its models are not in an installed app
+            raise ImproperlyConfigured(
+                "OAuth2Authentication needs the OAuth 2.0 server: add oauth2_provider and "
+                "iiniit_auth.oauth to INSTALLED_APPS."
+            ) from exc
         from oauth2_provider.settings import oauth2_settings
 
         if oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,35 @@ def check_exception_handler(
             )
         ]
     return []
+
+
+OAUTH2_AUTHENTICATION = "iiniit_auth.authentication.OAuth2Authentication"
+
+
+@register(Tags.security)
+def check_oauth_authentication_without_server(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E010: OAuth2Authentication is a default authentication class, but the OAuth 2.0 server's
+    app (which installs django-oauth-toolkit's models) is not installed."""
+    if apps.is_installed("iiniit_auth.oauth"):
+        return []
+    classes = (getattr(settings, "REST_FRAMEWORK", {}) or {}).get(
+        "DEFAULT_AUTHENTICATION_CLASSES", ()
+    )
+    if not any(_is_or_extends(name, OAUTH2_AUTHENTICATION) for name in classes):
+        return []
+    return [
+        Error(
+            "REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'] lists OAuth2Authentication, but "
+            "the OAuth 2.0 server is not installed: every request with a bearer token would "
+            "fail.",
+            hint='Add "oauth2_provider" and "iiniit_auth.oauth" to INSTALLED_APPS '
+            "(docs/install.md, section 10), or remove OAuth2Authentication to accept API keys "
+            "alone.",
+            id="iiniit_auth.E010",
+        )
+    ]
 
 
 QUERY_PARAM_MIDDLEWARE = "iiniit_auth.middleware.QueryParamKeyMiddleware"
