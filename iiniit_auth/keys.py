@@ -146,3 +146,9 @@ def matches(key: str, stored_digest: str, pepper: bytes | None) -> bool:
 def mask(public_id: str, prefix: str) -> str:
     """Return the printable, non-secret form of a key: ``iik_<public id>…``."""
     return f"{prefix}_{public_id}…"
+
+
+def words_of_prefix(prefix: str) -> re.Pattern[str]:
+    """The words of a text that start with ``prefix_`` (a key, or the start of one, as typed
+    into a search box); group 1 is the rest of the word, its public id first."""
+    return re.compile(rf"(?<![^\s\"',]){re.escape(prefix)}_([0-9A-Za-z]+)")

@@ -145,8 +145,7 @@ class ScopeFilter(admin.SimpleListFilter):
 
 
 def _key_words() -> re.Pattern[str]:
-    prefix = re.escape(auth_settings().KEY_PREFIX)
-    return re.compile(rf"(?<![^\s\"',]){prefix}_([0-9A-Za-z]+)")
+    return keys.words_of_prefix(auth_settings().KEY_PREFIX)
 
 
 def public_id_terms(search_term: str) -> str:
