@@ -373,7 +373,7 @@ def test_the_quick_start_works_word_for_word(project, server):
 
     checked = project.run([PYTHON, "manage.py", "check"])
     assert "System check identified no issues" in checked, checked
-    # Under --deploy, only Django's own warnings about a startproject site (DEBUG, cookies),
+    # Under --deploy, only Django's own messages about a startproject site (DEBUG, cookies),
     # and W004: the quick start keeps ?api_key= allowed, which is worth a warning in production.
     deploy = subprocess.run(  # noqa: S603 - this interpreter
         [PYTHON, "manage.py", "check", "--deploy"],
@@ -384,9 +384,11 @@ def test_the_quick_start_works_word_for_word(project, server):
         timeout=TIMEOUT,
         check=False,
     )
-    reported = re.findall(r"^\?: \(([\w.]+)\)", deploy.stderr + deploy.stdout, re.M)
+    reported = re.findall(r"\(([a-z0-9_]+\.[CEWID][0-9]{3})\)", deploy.stderr + deploy.stdout)
     assert reported, deploy
-    assert {name for name in reported if not name.startswith("security.")} == {
+    # Django's own ids vary with its version (6.1 adds mail.E001); ours and django-oauth-toolkit's
+    # are what this install answers for.
+    assert {name for name in reported if name.startswith(("iiniit", "oauth2_provider"))} == {
         "iiniit_auth.W004"
     }, deploy
     # Under the project's own settings the package's migrations hold its models: the project's
